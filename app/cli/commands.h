@@ -1,0 +1,27 @@
+// The sparseworld command line: each subcommand registers itself on a CLI11 app and runs after
+// parsing. main.cpp only wires them together. Test: tests/app/test_cli.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace sw::cli {
+
+// A user-facing failure: printed as one line "sparseworld: <message>", exit code 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Runner = std::function<int()>;
+
+// Each returns the action to run if its subcommand was chosen.
+Runner add_world_command(CLI::App& app);
+Runner add_bench_command(CLI::App& app);
+
+// Writes an RGB8 image as PNG, atomically (temp file + rename). Throws UsageError on failure.
+void write_png(const std::string& path, const uint8_t* rgb, int width, int height);
+
+}  // namespace sw::cli

@@ -1,0 +1,23 @@
+// PNG output through stb_image_write (Debian's libstb), written to a temp file then renamed so a
+// failed write never leaves a half image behind.
+#include <cstdio>
+#include <filesystem>
+
+#include <stb_image_write.h>
+
+#include "commands.h"
+
+namespace sw::cli {
+
+void write_png(const std::string& path, const uint8_t* rgb, int width, int height) {
+  const std::string tmp = path + ".tmp";
+  if (!stbi_write_png(tmp.c_str(), width, height, 3, rgb, width * 3)) {
+    std::remove(tmp.c_str());
+    throw UsageError("cannot write '" + path + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw UsageError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+}  // namespace sw::cli
