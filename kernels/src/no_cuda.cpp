@@ -1,0 +1,17 @@
+// Builds without nvcc: the CUDA entry points exist and say clearly that this build has no CUDA.
+#include <stdexcept>
+
+#include "sparseworld/kernels.h"
+
+namespace sw::kernels {
+
+bool cuda_device_available(std::string* why) {
+  if (why) *why = "this build has no CUDA (nvcc was not found at configure time)";
+  return false;
+}
+
+void frame_to_rgba8_cuda(const float*, uint8_t*, const FrameToRgbaParams&, Stream) {
+  throw std::runtime_error("frame_to_rgba8_cuda: this build has no CUDA");
+}
+
+}  // namespace sw::kernels
