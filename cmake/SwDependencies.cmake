@@ -26,7 +26,11 @@ find_package(glm REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
-pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+# stb: headers only; we compile the one implementation we use (PNG writing) ourselves, so a GPU
+# server needs no prebuilt libstb.
+find_path(STB_INCLUDE_DIR stb_image_write.h PATH_SUFFIXES stb REQUIRED)
+add_library(sw_stb INTERFACE)
+target_include_directories(sw_stb SYSTEM INTERFACE ${STB_INCLUDE_DIR})
 
 # --- libtorch: Debian's 1.13 (CPU) or a PyTorch install's (CUDA).
 find_package(Torch QUIET)

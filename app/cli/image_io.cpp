@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_STATIC  // private to this file: no clash with another copy of stb
 #include <stb_image_write.h>
 
 #include "commands.h"
