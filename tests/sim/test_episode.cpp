@@ -62,6 +62,20 @@ TEST_F(EpisodeFile, RoundTrip) {
   EXPECT_FALSE(fs::exists(path_ + ".tmp"));
 }
 
+TEST_F(EpisodeFile, ReplayingActionsReproducesFrames) {
+  const Episode back = read_episode(path_);
+  WorldParams p;
+  p.width = static_cast<int>(back.width);
+  p.height = static_cast<int>(back.height);
+  ReferenceWorld w(p);
+  w.reset(back.world_seed);
+  std::vector<Frame> frames;
+  w.step(std::span<const Action>(back.actions).subspan(1), frames);  // action 0 is the spawn no-op
+  ASSERT_EQ(frames.size() + 1, back.frame_count());
+  for (size_t t = 0; t < frames.size(); ++t)
+    ASSERT_EQ(0, std::memcmp(frames[t].rgb.data(), back.frame(t + 1), back.frame_bytes())) << "frame " << t + 1;
+}
+
 TEST_F(EpisodeFile, EveryTruncationRejected) {
   const auto good = bytes();
   for (size_t cut : {size_t{0}, size_t{7}, size_t{47}, size_t{48}, size_t{100}, good.size() / 2, good.size() - 9, good.size() - 1}) {
