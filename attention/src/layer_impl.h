@@ -1,0 +1,52 @@
+// LayerAttention::Impl: ties cache, method plans, executor and metrics together. Internal; tests
+// include it to inspect the last plan and the cache.
+// Test: tests/attention (every suite goes through it).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "cache.h"
+#include "executor.h"
+#include "metrics.h"
+#include "policies.h"
+
+namespace sw::attn {
+
+struct LayerAttention::Impl {
+  Impl(const CacheParams& cache_params, const MethodConfig& method);
+
+  at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool commit);
+  void reset();
+  LayerStats stats() const;
+
+  CacheParams cp;
+  MethodConfig cfg;
+  std::optional<MethodConfig> pending;
+  Geometry g;
+  PagedKVCache cache;
+  std::unique_ptr<RecallTracker> tracker;
+  at::Tensor hyperplanes;   // tempcache LSH
+  at::Tensor cache_share;   // [H] light-forcing contribution estimate
+  CacheCounters counters;
+  int64_t chunks = 0;
+  double scale = 1;
+
+  // The last attend's plan and what it was checked against.
+  Plan last_plan;
+  at::Tensor last_valid;      // [H, N]
+  at::Tensor last_kept;       // int64 scalar: kept block pairs
+  int64_t last_dense_pairs = 0;
+  at::Tensor last_recall;     // float scalar or undefined
+  int64_t last_recall_chunk = -1;
+
+ private:
+  void apply_pending();
+  void check_input(const at::Tensor& t, const char* name) const;
+  PlanContext context(const at::Tensor& qb, const at::Tensor& kb) const;
+  Plan build_plan(const PlanContext& c) const;
+  void commit(const at::Tensor& kb, const at::Tensor& vb, const at::Tensor& chunk_mass);
+  void evict_oldest();
+};
+
+}  // namespace sw::attn

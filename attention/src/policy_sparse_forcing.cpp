@@ -1,0 +1,92 @@
+// sparse-forcing: window blocks chosen per query block by top-k pooled score plus a spatial
+// neighbourhood in the most recent frames; sink, memory and chunk always kept. On eviction each
+// block is preserved into memory (replacing the least salient slot), compressed into its most
+// similar slot (count-weighted mean of K and V, counts add -> log(count) bias) or dropped, per head,
+// all with where/gather/scatter so there is no host synchronisation.
+// Test: tests/attention (Methods.*SparseForcing*, BoundedBytes.*).
+#include <algorithm>
+#include <limits>
+
+#include "policies.h"
+
+namespace sw::attn {
+
+Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p) {
+  const int64_t H = c.valid.size(0), Q = c.qpool.size(1), nb = c.g->blocks_per_frame;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  at::Tensor always = c.region.eq(kSink) | c.region.eq(kChunk);
+  if (p.use_memory) always = always | c.region.eq(kMemory);
+  const at::Tensor win = c.valid & c.region.eq(kWindow).unsqueeze(0);  // [H, N]
+  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(win.logical_not().unsqueeze(1), ninf);
+  const int64_t ring_slots = c.cache->ring_frames() * nb;
+  const int64_t kk = std::min(p.top_k, ring_slots);
+  const at::Tensor top = std::get<1>(at::topk(score, kk, 2));
+  const at::Tensor topmask = at::zeros({H, Q, c.N}, c.valid.options()).scatter_(2, top, true) & win.unsqueeze(1);
+  const at::Tensor recent = c.frame.gt(c.newest_frame - p.neighbour_frames).view({1, 1, c.N});
+  const at::Tensor near = (c.y.unsqueeze(1) - c.qy.view({1, Q, 1})).abs().le(p.neighbour_radius) &
+                          (c.x.unsqueeze(1) - c.qx.view({1, Q, 1})).abs().le(p.neighbour_radius);
+  const at::Tensor neigh = win.unsqueeze(1) & recent & near;
+  const at::Tensor keep = (c.valid & always.unsqueeze(0)).unsqueeze(1) | topmask | neigh;
+  const int64_t side = 2 * p.neighbour_radius + 1;
+  const int64_t neigh_max = p.neighbour_frames * std::min(nb, side * side);
+  const int64_t width = c.cache->sink_frames() * nb + (p.use_memory ? c.cache->memory_slots() : 0) + c.C +
+                        std::min(ring_slots, kk + neigh_max);
+  return plan_from_mask(keep, width);
+}
+
+void sparse_forcing_evict_block(PagedKVCache& cache, int64_t slot, const SparseForcingParams& p,
+                                RecallTracker* tracker, CacheCounters& counters) {
+  const int64_t H = cache.k.size(0), B = cache.k.size(2), D = cache.k.size(3), M = cache.memory_slots();
+  const at::Tensor valid_j = cache.count.select(1, slot).gt(0).any(1);  // [H]
+  if (!p.use_memory || M == 0) {
+    counters.dropped_blocks.add_(valid_j.sum());
+    return;
+  }
+  const int64_t mb = cache.memory_base();
+  const float ninf = -std::numeric_limits<float>::infinity();
+  const at::Tensor sal_j = cache.salience.select(1, slot);
+  const at::Tensor mem_valid = cache.count.narrow(1, mb, M).gt(0).any(2);  // [H, M]
+  const at::Tensor mem_sal = cache.salience.narrow(1, mb, M).masked_fill(mem_valid.logical_not(), ninf);
+  const auto [min_sal, min_idx] = mem_sal.min(1);
+  const at::Tensor preserve = valid_j & sal_j.gt(min_sal) & sal_j.ge(p.preserve_min_mass);
+  const at::Tensor kj = cache.kpool.select(1, slot);                 // [H, D]
+  const at::Tensor km = cache.kpool.narrow(1, mb, M);                // [H, M, D]
+  const at::Tensor sim = ((km * kj.unsqueeze(1)).sum(2) / (km.norm(2, {2}) * kj.norm(2, {1}).unsqueeze(1)).clamp_min(1e-12))
+                             .masked_fill(mem_valid.logical_not(), ninf);
+  const auto [best_sim, best_idx] = sim.max(1);
+  const at::Tensor compress = valid_j & preserve.logical_not() & best_sim.ge(p.merge_threshold);
+  const at::Tensor drop = valid_j & preserve.logical_not() & compress.logical_not();
+  const at::Tensor target = at::where(preserve, min_idx, best_idx) + mb;  // [H]
+  const at::Tensor write = preserve | compress;
+
+  const at::Tensor i2 = target.view({H, 1});
+  const at::Tensor i3 = i2.view({H, 1, 1}).expand({H, 1, B});
+  const at::Tensor i4 = i2.view({H, 1, 1, 1}).expand({H, 1, B, D});
+  const at::Tensor c_old = cache.count.gather(1, i3), c_j = cache.count.narrow(1, slot, 1);
+  const at::Tensor c_sum = c_old + c_j;
+  const at::Tensor w3 = write.view({H, 1, 1}), w4 = write.view({H, 1, 1, 1});
+  const at::Tensor p3 = preserve.view({H, 1, 1}), p4 = preserve.view({H, 1, 1, 1});
+  auto merge = [&](at::Tensor& pool) {
+    const at::Tensor old = pool.gather(1, i4).to(at::kFloat), mine = pool.narrow(1, slot, 1).to(at::kFloat);
+    const at::Tensor merged = (old * c_old.unsqueeze(-1) + mine * c_j.unsqueeze(-1)) / c_sum.clamp_min(1e-6).unsqueeze(-1);
+    const at::Tensor next = at::where(w4, at::where(p4, mine, merged), old);
+    pool.scatter_(1, i4, next.to(pool.scalar_type()));
+  };
+  merge(cache.k);
+  merge(cache.v);
+  cache.count.scatter_(1, i3, at::where(w3, at::where(p3, c_j, c_sum), c_old));
+  const at::Tensor s_old = cache.salience.gather(1, i2);
+  cache.salience.scatter_(1, i2, at::where(write.view({H, 1}), at::where(preserve.view({H, 1}), sal_j.view({H, 1}), s_old + sal_j.view({H, 1})), s_old));
+  const at::Tensor o_old = cache.origin.gather(1, i2);
+  cache.origin.scatter_(1, i2, at::where(preserve.view({H, 1}), cache.origin.narrow(1, slot, 1), o_old));
+  cache.refresh_kpool_at(target);
+  if (tracker) {
+    tracker->remap(target, at::full_like(target, -1), preserve);  // the displaced content is gone
+    tracker->remap(at::full_like(target, slot), target, write);
+  }
+  counters.preserved_blocks.add_(preserve.sum());
+  counters.merged_blocks.add_(compress.sum());
+  counters.dropped_blocks.add_(drop.sum());
+}
+
+}  // namespace sw::attn
