@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
       sw::cli::add_world_command(app),
       sw::cli::add_bench_command(app),
   };
+#ifdef SW_HAVE_NEURAL_WORLD
+  runners.push_back(sw::cli::add_model_command(app));
+#endif
   // An unknown first word is a mistyped command: name it rather than CLI11's generic complaint.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

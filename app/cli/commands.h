@@ -20,6 +20,9 @@ using Runner = std::function<int()>;
 // Each returns the action to run if its subcommand was chosen.
 Runner add_world_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
+#ifdef SW_HAVE_NEURAL_WORLD
+Runner add_model_command(CLI::App& app);  // needs libtorch
+#endif
 
 // Writes an RGB8 image as PNG, atomically (temp file + rename). Throws UsageError on failure.
 void write_png(const std::string& path, const uint8_t* rgb, int width, int height);

@@ -1,0 +1,103 @@
+// Rollout: the sampler loop over the transformer with per-layer LayerAttention (see rollout.h).
+#include "rollout.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+namespace sw::engine {
+
+Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
+                 int recall_every)
+    : model_(model), device_(device), dtype_(dtype) {
+  const model::ModelConfig& c = model.config;
+  attn::CacheParams cp;
+  cp.heads = c.heads;
+  cp.head_dim = c.head_dim();
+  cp.grid_h = cp.grid_w = c.latent_grid();
+  cp.block_size = c.block_size;
+  cp.chunk_frames = c.chunk_frames;
+  cp.sink_frames = c.sink_frames;
+  cp.window_frames = c.window_frames;
+  cp.memory_slots = c.memory_slots;
+  cp.dtype = dtype;
+  cp.device = device;
+  cp.recall_every = recall_every;
+  for (int i = 0; i < c.depth; ++i) layers_.emplace_back(cp, method);
+}
+
+void Rollout::reset() {
+  for (auto& l : layers_) l.reset();
+  frame0_ = 0;
+}
+
+void Rollout::set_method(const attn::MethodConfig& m) {
+  for (auto& l : layers_) l.set_method(m);
+}
+
+at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit) {
+  const at::Tensor tt = at::full({x.size(0)}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
+  return model_.dit->forward(x, tt, actions, frame0_, [&](int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return layers_[static_cast<size_t>(layer)].attend(q, k, v, commit);
+  });
+}
+
+void Rollout::commit(const at::Tensor& latents, const at::Tensor& actions) {
+  torch::NoGradGuard ng;
+  velocity(latents.to(device_, dtype_), 0.0, actions.to(device_, dtype_), true);
+  frame0_ += latents.size(0);
+}
+
+at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions, int steps,
+                             const std::function<void()>& denoise_done) {
+  torch::NoGradGuard ng;
+  const at::Tensor a = actions.to(device_, dtype_);
+  at::Tensor x = noise.to(device_, dtype_);
+  for (int s = 0; s < steps; ++s) {
+    const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
+    x = x + (t_next - t) * velocity(x, t, a, false);
+  }
+  if (denoise_done) denoise_done();
+  velocity(x, 0.0, a, true);  // the clean pass writes this chunk's K/V into the cache
+  frame0_ += x.size(0);
+  return x;
+}
+
+at::Tensor Rollout::chunk_noise(const model::ModelConfig& c, uint64_t seed, int64_t chunk) {
+  // Mix seed and chunk (SplitMix64 finaliser) so neighbouring chunks get unrelated streams.
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(chunk + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(z);
+  return at::randn({c.chunk_frames, c.latent_channels, c.latent_grid(), c.latent_grid()}, gen, at::TensorOptions().dtype(at::kFloat));
+}
+
+std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
+                                             const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
+                                             const std::vector<at::Tensor>& actions, int steps) {
+  torch::NoGradGuard ng;
+  const int64_t F = model.config.chunk_frames;
+  at::Tensor history = context_latents, history_actions = context_actions;
+  std::vector<at::Tensor> out;
+  auto full_attend = [&](int64_t frames) {
+    return [frames, F](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+      return model::block_causal_attention(q, k, v, frames, F);
+    };
+  };
+  for (size_t c = 0; c < noises.size(); ++c) {
+    at::Tensor x = noises[c].to(history.dtype());
+    const at::Tensor acts = at::cat({history_actions, actions[c].to(history.dtype())}, 0);
+    const int64_t frames = history.size(0) + F;
+    for (int s = 0; s < steps; ++s) {
+      const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
+      at::Tensor tt = at::cat({at::zeros({history.size(0)}), at::full({F}, t)});
+      at::Tensor v = model.dit->forward(at::cat({history, x}, 0), tt, acts, 0, full_attend(frames));
+      x = x + (t_next - t) * v.narrow(0, history.size(0), F);
+    }
+    out.push_back(x);
+    history = at::cat({history, x}, 0);
+    history_actions = acts;
+  }
+  return out;
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,51 @@
+// The autoregressive rollout (internal to sim/): per-layer attention state, the few-step
+// rectified-flow sampler and the clean pass that commits a chunk's K/V. NeuralWorld wraps it
+// with frames and stats; tests drive it directly to compare against full recomputation.
+// Test: tests/model/test_neural_world.cpp.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "../model/networks.h"
+#include "sparseworld/attention.h"
+
+namespace sw::engine {
+
+// Rectified flow: x_t = (1 - t) x0 + t * noise; the network predicts v = noise - x0; sampling
+// walks t from 1 to 0 in `steps` Euler steps.
+class Rollout {
+ public:
+  Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
+          int recall_every);
+  void reset();
+  void set_method(const attn::MethodConfig& m);
+  // Commits clean latents [F, C, g, g] (context frames) with their actions [F, action_dim].
+  void commit(const at::Tensor& latents, const at::Tensor& actions);
+  // Samples the next chunk from noise [F, C, g, g] under actions [F, action_dim]; commits it.
+  // Returns the clean latents. `denoise_done` is called between sampling and the clean pass.
+  at::Tensor generate(const at::Tensor& noise, const at::Tensor& actions, int steps,
+                      const std::function<void()>& denoise_done = {});
+  int64_t frames_committed() const { return frame0_; }
+  std::vector<attn::LayerAttention>& layers() { return layers_; }
+
+  // Seeded noise for chunk `chunk` of a rollout started with `seed`, drawn on the CPU so the same
+  // seed gives the same noise on every device.
+  static at::Tensor chunk_noise(const model::ModelConfig& c, uint64_t seed, int64_t chunk);
+
+ private:
+  at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit);
+  model::WorldModel& model_;
+  at::Device device_;
+  at::ScalarType dtype_;
+  std::vector<attn::LayerAttention> layers_;
+  int64_t frame0_ = 0;
+};
+
+// Reference for tests: the same sampling with every pass recomputed over the whole history
+// (block-causal attention in plain ops, no cache). Returns the clean latents of each chunk.
+std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
+                                             const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
+                                             const std::vector<at::Tensor>& actions, int steps);
+
+}  // namespace sw::engine

@@ -1,0 +1,67 @@
+// The neural world: the world model rolled out chunk by chunk behind the same World interface
+// as the reference world. Method and params of the attention are switchable between chunks.
+// Test: tests/model/test_neural_world.cpp (CPU, tiny config) and the gpu-labelled test.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sparseworld/attention.h"
+#include "sparseworld/sim/model.h"
+#include "sparseworld/sim/world.h"
+
+namespace sw {
+
+struct NeuralWorldParams {
+  std::string model_path;
+  std::string device = "auto";  // auto (cuda when available), cpu, cuda
+  int context_frames = -1;      // reference-world frames encoded into the cache at reset; -1: one chunk
+  int sample_steps = 0;         // 0: the model config's
+  int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
+  attn::MethodConfig method;    // dense unless set
+  void validate() const;        // throws std::invalid_argument naming the field
+};
+
+struct NeuralStats {
+  int64_t chunk = 0;            // chunks generated since reset
+  double context_ms = 0;        // last reset: encoding + committing the context frames
+  double denoise_ms = 0;        // sampler passes of the last chunk
+  double commit_ms = 0;         // the clean pass that writes the chunk's K/V
+  double decode_ms = 0;         // latents -> RGB8 frames (host copy included)
+  bool gpu_timed = false;       // true: CUDA events; false: host clock
+  std::string method;
+  int64_t cache_bytes = 0;      // all layers
+  double density = 0;           // mean over layers
+  double recall = -1;           // mean over layers when measured on the last chunk, else -1
+  int64_t merged_blocks = 0, preserved_blocks = 0, dropped_blocks = 0;
+};
+
+class NeuralWorld final : public World {
+ public:
+  // Throws model::WeightsError or std::invalid_argument with a message a CLI can print.
+  explicit NeuralWorld(const NeuralWorldParams& params);
+  ~NeuralWorld() override;
+
+  std::string name() const override { return "neural"; }
+  int width() const override;
+  int height() const override;
+  int chunk_frames() const override;
+  void reset(uint64_t seed) override;
+  void step(std::span<const Action> actions, std::vector<Frame>& frames_out) override;
+  const Frame& current_frame() const override;
+  const StepStats& last_stats() const override;
+
+  void set_method(const attn::MethodConfig& method);  // takes effect on the next chunk
+  const attn::MethodConfig& method() const;
+  const NeuralStats& neural_stats() const;
+  const model::ModelConfig& config() const;
+  std::string device_name() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sw

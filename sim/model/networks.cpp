@@ -1,0 +1,238 @@
+// Tokenizer and diffusion transformer (see networks.h). adaLN-Zero: per-frame conditioning
+// (action + noise level) produces shift/scale/gate for each block, zero-initialised so a fresh
+// model starts as the identity on its residual stream.
+#include "networks.h"
+
+#include <cmath>
+
+#include "safetensors.h"
+
+namespace sw::model {
+
+namespace F = torch::nn::functional;
+
+// ---------------------------------------------------------------- tokenizer
+TokenizerImpl::TokenizerImpl(const ModelConfig& c) {
+  const int a = c.ae_channels;
+  const int levels = static_cast<int>(std::log2(c.downsample));
+  torch::nn::Sequential enc;
+  enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, a, 3).padding(1)));
+  for (int i = 0; i < levels; ++i) {
+    enc->push_back(torch::nn::SiLU());
+    enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, a, 4).stride(2).padding(1)));
+  }
+  enc->push_back(torch::nn::SiLU());
+  enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, c.latent_channels, 1)));
+  torch::nn::Sequential dec;
+  dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c.latent_channels, a, 3).padding(1)));
+  for (int i = 0; i < levels; ++i) {
+    dec->push_back(torch::nn::SiLU());
+    dec->push_back(torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
+    dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, a, 3).padding(1)));
+  }
+  dec->push_back(torch::nn::SiLU());
+  dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, 3, 3).padding(1)));
+  encoder = register_module("encoder", enc);
+  decoder = register_module("decoder", dec);
+}
+
+at::Tensor TokenizerImpl::encode(const at::Tensor& rgb) { return encoder->forward(rgb); }
+at::Tensor TokenizerImpl::decode(const at::Tensor& latents) { return decoder->forward(latents); }
+
+// ---------------------------------------------------------------- RoPE
+namespace {
+struct RopeSplit {
+  int64_t t, y, x;  // dims per axis, each even, summing to head_dim
+};
+RopeSplit rope_split(int64_t head_dim) {
+  RopeSplit s;
+  s.t = (head_dim / 4) & ~int64_t{1};
+  s.y = ((head_dim - s.t) / 2) & ~int64_t{1};
+  s.x = head_dim - s.t - s.y;
+  return s;
+}
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& c, int64_t frame0, int64_t frames) {
+  const int64_t g = c.latent_grid(), hd = c.head_dim(), n = frames * g * g;
+  const RopeSplit s = rope_split(hd);
+  std::vector<float> cos_v(static_cast<size_t>(n * hd)), sin_v(cos_v.size());
+  for (int64_t f = 0; f < frames; ++f)
+    for (int64_t y = 0; y < g; ++y)
+      for (int64_t x = 0; x < g; ++x) {
+        const int64_t tok = (f * g + y) * g + x;
+        int64_t col = 0;
+        // Each axis section is rotate-half style: first half paired with second half.
+        for (auto [dims, pos] : {std::pair<int64_t, int64_t>{s.t, frame0 + f}, {s.y, y}, {s.x, x}}) {
+          const int64_t half = dims / 2;
+          for (int64_t i = 0; i < half; ++i) {
+            const double freq = std::pow(c.rope_theta, -2.0 * static_cast<double>(i) / static_cast<double>(dims));
+            const double ang = static_cast<double>(pos) * freq;
+            const float cv = static_cast<float>(std::cos(ang)), sv = static_cast<float>(std::sin(ang));
+            cos_v[tok * hd + col + i] = cv;
+            cos_v[tok * hd + col + half + i] = cv;
+            sin_v[tok * hd + col + i] = sv;
+            sin_v[tok * hd + col + half + i] = sv;
+          }
+          col += dims;
+        }
+      }
+  auto opts = at::TensorOptions().dtype(at::kFloat);
+  return {at::from_blob(cos_v.data(), {n, hd}, opts).clone(), at::from_blob(sin_v.data(), {n, hd}, opts).clone()};
+}
+
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  // x: [H, N, hd]. rotate_half within each axis section: (a, b) -> (-b, a).
+  const RopeSplit s = rope_split(x.size(-1));
+  std::vector<at::Tensor> parts;
+  int64_t col = 0;
+  for (int64_t dims : {s.t, s.y, s.x}) {
+    const int64_t half = dims / 2;
+    parts.push_back(-x.narrow(-1, col + half, half));
+    parts.push_back(x.narrow(-1, col, half));
+    col += dims;
+  }
+  const at::Tensor rotated = at::cat(parts, -1);
+  return x * cos.to(x.dtype()) + rotated * sin.to(x.dtype());
+}
+
+at::Tensor block_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t frames,
+                                  int64_t chunk_frames) {
+  const int64_t n = q.size(1), per_frame = n / frames;
+  at::Tensor frame = at::arange(n, at::TensorOptions().dtype(at::kLong).device(q.device())).div(per_frame, "floor");
+  at::Tensor chunk = frame.div(chunk_frames, "floor");
+  at::Tensor allowed = chunk.unsqueeze(1) >= chunk.unsqueeze(0);  // [n, n]: query chunk >= key chunk
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(1, 2)) * scale;
+  scores = scores.masked_fill(allowed.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
+  return at::matmul(at::softmax(scores, -1), v.to(at::kFloat)).to(q.dtype());
+}
+
+// ---------------------------------------------------------------- transformer
+DiTBlockImpl::DiTBlockImpl(const ModelConfig& c) : heads(c.heads), head_dim(c.head_dim()) {
+  const int d = c.width;
+  norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).elementwise_affine(false).eps(1e-6)));
+  norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).elementwise_affine(false).eps(1e-6)));
+  qkv = register_module("qkv", torch::nn::Linear(d, 3 * d));
+  proj = register_module("proj", torch::nn::Linear(d, d));
+  // QK-norm keeps attention logits bounded in bf16 and under sparse plans.
+  q_norm = register_module("q_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({head_dim}).eps(1e-6)));
+  k_norm = register_module("k_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({head_dim}).eps(1e-6)));
+  fc1 = register_module("fc1", torch::nn::Linear(d, d * c.mlp_ratio));
+  fc2 = register_module("fc2", torch::nn::Linear(d * c.mlp_ratio, d));
+  ada = register_module("ada", torch::nn::Linear(c.cond_dim, 6 * d));
+  torch::NoGradGuard ng;
+  ada->weight.zero_();
+  ada->bias.zero_();
+}
+
+at::Tensor DiTBlockImpl::forward(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& cos, const at::Tensor& sin,
+                                 int layer, const AttendFn& attend) {
+  const int64_t T = x.size(0), P = x.size(1), D = x.size(2);
+  auto mod = ada->forward(cond).unsqueeze(1).chunk(6, -1);  // each [T, 1, D]
+  at::Tensor h = norm1->forward(x) * (1 + mod[1]) + mod[0];
+  at::Tensor qkv_t = qkv->forward(h).view({T * P, 3, heads, head_dim}).permute({1, 2, 0, 3});  // [3, H, N, hd]
+  at::Tensor q = q_norm->forward(qkv_t[0]), k = k_norm->forward(qkv_t[1]), v = qkv_t[2].contiguous();
+  q = apply_rope(q, cos, sin).contiguous();
+  k = apply_rope(k, cos, sin).contiguous();
+  at::Tensor a = attend(layer, q, k, v);                 // [H, N, hd]
+  a = a.permute({1, 0, 2}).reshape({T, P, D});
+  at::Tensor out = x + mod[2] * proj->forward(a);
+  h = norm2->forward(out) * (1 + mod[4]) + mod[3];
+  return out + mod[5] * fc2->forward(F::gelu(fc1->forward(h), F::GELUFuncOptions().approximate("tanh")));
+}
+
+DiTImpl::DiTImpl(const ModelConfig& c) : config(c) {
+  embed = register_module("embed", torch::nn::Linear(c.latent_channels, c.width));
+  t_fc1 = register_module("t_fc1", torch::nn::Linear(c.cond_dim, c.cond_dim));
+  t_fc2 = register_module("t_fc2", torch::nn::Linear(c.cond_dim, c.cond_dim));
+  a_fc = register_module("a_fc", torch::nn::Linear(c.action_dim, c.cond_dim));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int i = 0; i < c.depth; ++i) blocks->push_back(DiTBlock(c));
+  final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width}).elementwise_affine(false).eps(1e-6)));
+  final_ada = register_module("final_ada", torch::nn::Linear(c.cond_dim, 2 * c.width));
+  out = register_module("out", torch::nn::Linear(c.width, c.latent_channels));
+  torch::NoGradGuard ng;
+  final_ada->weight.zero_();
+  final_ada->bias.zero_();
+  out->weight.zero_();
+  out->bias.zero_();
+}
+
+at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
+                            const AttendFn& attend) {
+  const ModelConfig& c = config;
+  const int64_t T = latents.size(0), g = c.latent_grid(), P = g * g;
+  // Sinusoidal noise-level embedding (t scaled to [0, 1000] like the usual diffusion timestep).
+  const int64_t half = c.cond_dim / 2;
+  at::Tensor freqs = at::exp(at::arange(half, t.options().dtype(at::kFloat)) * (-std::log(10000.0) / static_cast<double>(half)));
+  at::Tensor ang = t.to(at::kFloat).unsqueeze(1) * 1000.0 * freqs.unsqueeze(0);
+  at::Tensor temb = at::cat({at::cos(ang), at::sin(ang)}, 1);
+  if (temb.size(1) < c.cond_dim) temb = at::cat({temb, at::zeros({T, c.cond_dim - temb.size(1)}, temb.options())}, 1);
+  temb = temb.to(latents.dtype());
+  at::Tensor cond = t_fc2->forward(F::silu(t_fc1->forward(temb))) + a_fc->forward(actions.to(latents.dtype()));
+  cond = F::silu(cond);
+
+  at::Tensor x = embed->forward(latents.flatten(2).transpose(1, 2));  // [T, P, D]
+  auto [cos, sin] = rope_tables(c, frame0, T);
+  cos = cos.to(latents.device());
+  sin = sin.to(latents.device());
+  for (size_t i = 0; i < blocks->size(); ++i) x = blocks[i]->as<DiTBlock>()->forward(x, cond, cos, sin, static_cast<int>(i), attend);
+  auto mod = final_ada->forward(cond).unsqueeze(1).chunk(2, -1);
+  x = final_norm->forward(x) * (1 + mod[1]) + mod[0];
+  return out->forward(x).transpose(1, 2).reshape({T, c.latent_channels, g, g});
+}
+
+// ---------------------------------------------------------------- whole model
+WorldModel::WorldModel(const ModelConfig& c) : config(c), tokenizer(c), dit(c) {}
+
+std::map<std::string, at::Tensor> WorldModel::state_dict() const {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& p : tokenizer->named_parameters()) out["tokenizer." + p.key()] = p.value();
+  for (const auto& p : dit->named_parameters()) out["dit." + p.key()] = p.value();
+  return out;
+}
+
+void WorldModel::load_state_dict(const std::map<std::string, at::Tensor>& tensors, const std::string& file) {
+  torch::NoGradGuard ng;
+  auto params = state_dict();
+  for (auto& [name, param] : params) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) throw WeightsError("weights '" + file + "': missing tensor '" + name + "'");
+    if (it->second.sizes() != param.sizes())
+      throw WeightsError("weights '" + file + "': tensor '" + name + "' has shape " + std::string(c10::str(it->second.sizes())) +
+                         ", the config needs " + std::string(c10::str(param.sizes())));
+    if (!it->second.is_floating_point()) throw WeightsError("weights '" + file + "': tensor '" + name + "' is not floating point");
+    param.copy_(it->second.to(param.dtype()));
+  }
+  if (tensors.size() != params.size()) {
+    for (const auto& [name, t] : tensors)
+      if (!params.count(name)) throw WeightsError("weights '" + file + "': unexpected tensor '" + name + "'");
+  }
+}
+
+void WorldModel::to(at::Device device, at::ScalarType dtype) {
+  tokenizer->to(device, dtype);
+  dit->to(device, dtype);
+}
+
+ModelInfo compute_info(const ModelConfig& c) {
+  ModelInfo info;
+  info.config = c;
+  WorldModel m(c);
+  for (const auto& p : m.tokenizer->parameters()) info.tokenizer_parameters += p.numel();
+  for (const auto& p : m.dit->parameters()) info.transformer_parameters += p.numel();
+  // Matmul FLOPs (2 per multiply-add) for one pass over a chunk whose queries see a full window.
+  const double D = c.width, N = static_cast<double>(c.chunk_frames) * c.tokens_per_frame();
+  const double kv = static_cast<double>(c.sink_frames + c.window_frames + c.chunk_frames) * c.tokens_per_frame();
+  const double per_layer = N * (2 * 3 * D * D + 2 * D * D + 2 * 2 * D * D * c.mlp_ratio) + 2 * 2 * N * kv * D;
+  info.flops_per_forward = c.depth * per_layer + N * 2 * 2 * c.latent_channels * D;
+  // Decoder convs: each upsampling level at its resolution, 3x3 kernels.
+  double dec = 0;
+  for (int s = c.latent_grid(); s < c.frame_size; s *= 2) dec += 2.0 * (2 * s) * (2 * s) * c.ae_channels * c.ae_channels * 9;
+  dec += 2.0 * c.frame_size * c.frame_size * c.ae_channels * 3 * 9;
+  info.flops_per_chunk = (c.sample_steps + 1) * info.flops_per_forward + c.chunk_frames * dec;
+  return info;
+}
+
+}  // namespace sw::model

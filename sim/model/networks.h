@@ -1,0 +1,76 @@
+// The neural world's networks (internal to sim/): a convolutional autoencoder tokenizer and a
+// diffusion transformer over latent tokens. Attention is a callback so one forward serves the
+// KV-cached rollout (through sw::attn::LayerAttention plans) and full-sequence recomputation
+// (block-causal reference, used by tests and training).
+// Test: tests/model/test_model.cpp.
+#pragma once
+
+#include <torch/nn.h>
+
+#include <functional>
+
+#include "sparseworld/sim/model.h"
+
+namespace sw::model {
+
+// RGB frames [N, 3, S, S] in [-1, 1] <-> latents [N, C, S/d, S/d].
+struct TokenizerImpl : torch::nn::Module {
+  explicit TokenizerImpl(const ModelConfig& c);
+  at::Tensor encode(const at::Tensor& rgb);
+  at::Tensor decode(const at::Tensor& latents);
+  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+};
+TORCH_MODULE(Tokenizer);
+
+// attend(layer, q, k, v) -> out; q/k/v: [heads, tokens, head_dim] (RoPE already applied).
+using AttendFn = std::function<at::Tensor(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v)>;
+
+struct DiTBlockImpl : torch::nn::Module {
+  DiTBlockImpl(const ModelConfig& c);
+  // x: [T, P, D] tokens of T frames; mod_in: [T, cond_dim]; rope: cos/sin [T*P, head_dim].
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& cos, const at::Tensor& sin, int layer,
+                     const AttendFn& attend);
+  int heads, head_dim;
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  torch::nn::Linear qkv{nullptr}, proj{nullptr}, fc1{nullptr}, fc2{nullptr}, ada{nullptr};
+  torch::nn::LayerNorm q_norm{nullptr}, k_norm{nullptr};
+};
+TORCH_MODULE(DiTBlock);
+
+struct DiTImpl : torch::nn::Module {
+  explicit DiTImpl(const ModelConfig& c);
+  // latents [T, C, g, g] at per-frame noise levels t [T] in [0, 1], actions [T, action_dim],
+  // absolute index of the first frame `frame0` -> velocity [T, C, g, g].
+  at::Tensor forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
+                     const AttendFn& attend);
+  ModelConfig config;
+  torch::nn::Linear embed{nullptr}, t_fc1{nullptr}, t_fc2{nullptr}, a_fc{nullptr}, final_ada{nullptr}, out{nullptr};
+  torch::nn::LayerNorm final_norm{nullptr};
+  torch::nn::ModuleList blocks{nullptr};
+};
+TORCH_MODULE(DiT);
+
+// 3D RoPE tables for T frames starting at frame0: cos, sin [T*g*g, head_dim] (float32).
+// Angles are computed in double from integer positions, so long rollouts keep precision.
+std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& c, int64_t frame0, int64_t frames);
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
+// Full-sequence block-causal attention in plain ops: tokens of frame i attend to frame j when
+// chunk(j) <= chunk(i). The reference that cached rollouts must reproduce.
+at::Tensor block_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t frames,
+                                  int64_t chunk_frames);
+
+// Both networks and their state dict naming in weights files ("tokenizer.*", "dit.*").
+struct WorldModel {
+  explicit WorldModel(const ModelConfig& c);
+  ModelConfig config;
+  Tokenizer tokenizer;
+  DiT dit;
+  std::map<std::string, at::Tensor> state_dict() const;
+  void load_state_dict(const std::map<std::string, at::Tensor>& tensors, const std::string& file);
+  void to(at::Device device, at::ScalarType dtype);
+};
+
+ModelInfo compute_info(const ModelConfig& c);
+
+}  // namespace sw::model
