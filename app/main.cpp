@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
       sw::cli::add_world_command(app),
       sw::cli::add_bench_command(app),
   };
+#ifdef SW_WITH_ATTENTION
+  runners.push_back(sw::cli::add_attn_probe_command(app));
+#endif
 #ifdef SW_HAVE_NEURAL_WORLD
   runners.push_back(sw::cli::add_model_command(app));
 #endif

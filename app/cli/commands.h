@@ -20,6 +20,8 @@ using Runner = std::function<int()>;
 // Each returns the action to run if its subcommand was chosen.
 Runner add_world_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
+// Built when SW_HAVE_TORCH (SW_WITH_ATTENTION): app/cli/cmd_attn_probe.cpp.
+Runner add_attn_probe_command(CLI::App& app);
 #ifdef SW_HAVE_NEURAL_WORLD
 Runner add_model_command(CLI::App& app);  // needs libtorch
 #endif
