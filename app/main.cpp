@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
 #ifdef SW_HAVE_NEURAL_WORLD
   runners.push_back(sw::cli::add_model_command(app));
 #endif
+#ifdef SW_WITH_PLAYER
+  runners.push_back(sw::cli::add_play_command(app));
+  runners.push_back(sw::cli::add_run_command(app));
+#endif
   // An unknown first word is a mistyped command: name it rather than CLI11's generic complaint.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

@@ -25,6 +25,9 @@ Runner add_attn_probe_command(CLI::App& app);
 #ifdef SW_HAVE_NEURAL_WORLD
 Runner add_model_command(CLI::App& app);  // needs libtorch
 #endif
+// The player (built when SW_HAVE_PLAYER): app/cli/cmd_play.cpp, app/cli/cmd_run.cpp.
+Runner add_play_command(CLI::App& app);
+Runner add_run_command(CLI::App& app);
 
 // Writes an RGB8 image as PNG, atomically (temp file + rename). Throws UsageError on failure.
 void write_png(const std::string& path, const uint8_t* rgb, int width, int height);
