@@ -2,6 +2,7 @@
 // mouse and gamepad). Try: sparseworld play --seed 3 --speeds
 // Scripted check under Xvfb: xvfb-run -a sparseworld play --frames 60 --screenshot /tmp/play.png --validation
 // Test: tests/app/test_cli_player.cpp (no display, bad key map), tests/app/test_player_window.cpp.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/core.h>
@@ -64,6 +65,9 @@ int play(const PlayOptions& o) {
   sp.show_panel = !o.hide_panel;
   bool wrote_screenshot = false;
   if (!o.screenshot.empty()) {
+    const auto parent = std::filesystem::path(o.screenshot).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     sp.capture_last = true;
     sp.on_capture = [&](int64_t, const render::Capture& c) {
       write_png(o.screenshot, c.rgb.data(), static_cast<int>(c.extent.width), static_cast<int>(c.extent.height));
