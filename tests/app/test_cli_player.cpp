@@ -141,6 +141,7 @@ struct BadCase {
   int exit_code;
   std::vector<std::string> expect;  // must all appear in the output
 };
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.env << " sparseworld " << c.args; }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const fs::path p = fs::temp_directory_path() / ("sw_player_" + name);
