@@ -22,7 +22,7 @@ namespace sw::cli {
 namespace {
 struct PlayOptions {
   uint64_t seed = 1;
-  std::string world = "reference";
+  player::WorldChoice world;
   std::string keymap;
   int width = 1280, height = 720;
   int world_size = 128;
@@ -40,7 +40,11 @@ int play(const PlayOptions& o) {
   const player::Keymap keymap = o.keymap.empty() ? player::default_keymap() : player::load_keymap(o.keymap);
   WorldParams wp;
   wp.width = wp.height = o.world_size;
-  player::WorldSet worlds = player::make_worlds(o.world, wp, o.side_by_side);
+  const bool side_by_side = o.side_by_side;
+  player::WorldSet worlds = player::make_worlds(o.world, wp, side_by_side);
+  // The neural world's frame size is its model's; every view shares it.
+  wp.width = worlds.owned.front()->width();
+  wp.height = worlds.owned.front()->height();
 
   ui::UiContext ui;
   player::WindowParams wparams;
@@ -63,6 +67,7 @@ int play(const PlayOptions& o) {
   sp.max_frames = o.frames;
   sp.print_speeds = o.speeds;
   sp.show_panel = !o.hide_panel;
+  sp.attention_ui = worlds.attention_ui;
   bool wrote_screenshot = false;
   if (!o.screenshot.empty()) {
     const auto parent = std::filesystem::path(o.screenshot).parent_path();
@@ -75,7 +80,7 @@ int play(const PlayOptions& o) {
     };
   }
   player::Session session(sp, worlds.views(), controls, *renderer);
-  fmt::print("sparseworld play: {} on {}, seed {}{}\n", o.world, ctx.device_name(), o.seed, o.side_by_side ? ", side by side" : "");
+  fmt::print("sparseworld play: {} on {}, seed {}{}\n", o.world.name, ctx.device_name(), o.seed, o.side_by_side ? ", side by side" : "");
   session.run();
   if (!o.screenshot.empty() && !wrote_screenshot)
     throw UsageError("--screenshot: the last frame was not drawn (window minimized, or the swapchain cannot be read back)");
@@ -101,7 +106,10 @@ Runner add_play_command(CLI::App& app) {
   auto o = std::make_shared<PlayOptions>();
   CLI::App* cmd = app.add_subcommand("play", "Play a world in a window (keyboard, mouse, gamepad; ImGui panel)");
   cmd->add_option("--seed", o->seed, "World seed")->capture_default_str();
-  cmd->add_option("--world", o->world, "World: reference")->capture_default_str();
+  cmd->add_option("--world", o->world.name, "World: reference or neural")->capture_default_str();
+  cmd->add_option("--model", o->world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
+  cmd->add_option("--device", o->world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--method", o->world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")->capture_default_str();
   cmd->add_option("--keymap", o->keymap, "Key map JSON (default: the built-in assets/keymap.json)");
   cmd->add_option("--width", o->width, "Window width")->capture_default_str()->check(CLI::Range(320, 8192));
   cmd->add_option("--height", o->height, "Window height")->capture_default_str()->check(CLI::Range(240, 8192));

@@ -25,7 +25,7 @@ namespace sw::cli {
 namespace {
 struct RunOptions {
   bool headless = false;
-  std::string world = "reference";
+  player::WorldChoice world;
   std::string agent;
   std::string actions;
   uint64_t seed = 1;
@@ -81,7 +81,13 @@ int run(const RunOptions& o, const CLI::App& cmd) {
 
   WorldParams wp;
   wp.width = wp.height = world_size;
-  player::WorldSet worlds = player::make_worlds(o.world, wp, o.side_by_side);
+  // An agent decides from the ground truth's state, so a neural run with an agent shows the
+  // reference world beside it.
+  const bool side_by_side = o.side_by_side || (o.world.name == "neural" && !o.agent.empty());
+  if (side_by_side && !o.side_by_side) fmt::print("sparseworld run: --agent with --world neural shows the ground truth side by side\n");
+  player::WorldSet worlds = player::make_worlds(o.world, wp, side_by_side);
+  wp.width = worlds.owned.front()->width();
+  wp.height = worlds.owned.front()->height();
   std::unique_ptr<player::Controls> controls;
   if (!o.actions.empty())
     controls = std::make_unique<player::ReplayControls>(episode.actions, o.actions);
@@ -103,6 +109,7 @@ int run(const RunOptions& o, const CLI::App& cmd) {
   sp.max_frames = frames;
   sp.pace = o.realtime;
   sp.show_panel = !o.no_panel;
+  sp.attention_ui = worlds.attention_ui;
   sp.print_speeds = o.speeds;
   sp.capture_every = o.screenshot_every;
   sp.capture_last = true;
@@ -145,7 +152,7 @@ int run(const RunOptions& o, const CLI::App& cmd) {
   const std::string stats_path = (std::filesystem::path(o.out) / "stats.json").string();
   write_text_atomically(stats_path, stats.dump(2) + "\n");
   fmt::print("sparseworld run: {} frames of {} on {} in {:.2f} s ({:.1f} frames/s), {} screenshots, {}\n", session.frames(),
-             o.world, ctx.device_name(), session.wall_seconds(), stats["frames_per_second"].get<double>(), shots.size(), stats_path);
+             o.world.name, ctx.device_name(), session.wall_seconds(), stats["frames_per_second"].get<double>(), shots.size(), stats_path);
   if (o.validation) {
     fmt::print("validation layer: {} errors, {} warnings\n", rep.errors, rep.warnings);
     if (rep.errors > 0) return kExitValidationErrors;
@@ -158,7 +165,10 @@ Runner add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a session without a window: offscreen Vulkan render, PNG screenshots, stats.json");
   cmd->add_flag("--headless", o->headless, "Render offscreen (required: the windowed session is `sparseworld play`)");
-  cmd->add_option("--world", o->world, "World: reference")->capture_default_str();
+  cmd->add_option("--world", o->world.name, "World: reference or neural")->capture_default_str();
+  cmd->add_option("--model", o->world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
+  cmd->add_option("--device", o->world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--method", o->world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")->capture_default_str();
   auto* agent = cmd->add_option("--agent", o->agent, "Agent that plays: random_walk, wall_follower, explorer, out_and_back");
   auto* actions = cmd->add_option("--actions", o->actions, "Episode file whose actions are replayed (its seed and size unless given)");
   agent->excludes(actions);

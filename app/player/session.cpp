@@ -15,15 +15,26 @@ Session::Session(SessionParams params, std::vector<World*> worlds, Controls& con
   state_.seed = params_.seed;
   state_.stages = &stats_;
   state_.smooth_filter = renderer_.filter() == render::Filter::Smooth;
-  for (World* w : worlds_) {
-    state_.world_names.push_back(w->name());
-    // The World interface has no attention statistics yet: say so rather than show numbers.
-    state_.attention_lines.push_back(w->name() + " world: no attention");
+  state_.attention_ui = params_.attention_ui;
+  for (size_t i = 0; i < worlds_.size(); ++i) {
+    state_.world_names.push_back(worlds_[i]->name());
+    // Worlds without attention (the reference world) say so rather than show numbers.
+    if (i > 0 || !state_.attention_ui) state_.attention_lines.push_back(worlds_[i]->name() + " world: no attention");
+  }
+  pending_.resize(worlds_.size());
+  shown_.resize(worlds_.size());
+}
+
+void Session::reset_worlds() {
+  for (size_t i = 0; i < worlds_.size(); ++i) {
+    worlds_[i]->reset(state_.seed);
+    pending_[i].clear();
+    shown_[i] = worlds_[i]->current_frame();
   }
 }
 
 void Session::run() {
-  for (World* w : worlds_) w->reset(state_.seed);
+  reset_worlds();
   Pacer pacer(params_.game_fps);
   const auto start = std::chrono::steady_clock::now();
   for (frame_ = 0; !quit_ && (params_.max_frames <= 0 || frame_ < params_.max_frames); ++frame_) {
@@ -54,24 +65,31 @@ void Session::apply(const ControlFrame& in) {
   if (c.toggle_filter) state_.smooth_filter = !state_.smooth_filter;
   if (in.resized) renderer_.resize(in.drawable);
   if (c.reset || state_.reset_requested) {
-    for (World* w : worlds_) w->reset(state_.seed);
+    reset_worlds();
     state_.reset_requested = false;
   }
   renderer_.set_filter(state_.smooth_filter ? render::Filter::Smooth : render::Filter::Nearest);
 }
 
 void Session::step_worlds(const Action& action) {
-  for (World* w : worlds_) {
-    // Chunked worlds (the neural one) take chunk_frames() actions per step; repeat the action.
-    const std::vector<Action> actions(static_cast<size_t>(w->chunk_frames()), action);
-    w->step(actions, scratch_);
+  for (size_t i = 0; i < worlds_.size(); ++i) {
+    World* w = worlds_[i];
+    if (pending_[i].empty()) {
+      // A chunked world (the neural one) takes chunk_frames() actions per step: the action of
+      // the tick that starts the chunk holds for the whole chunk.
+      const std::vector<Action> actions(static_cast<size_t>(w->chunk_frames()), action);
+      w->step(actions, scratch_);
+      pending_[i].assign(scratch_.begin(), scratch_.end());
+    }
+    shown_[i] = std::move(pending_[i].front());
+    pending_[i].pop_front();
   }
   game_rate_.tick();
 }
 
 std::vector<const Frame*> Session::current_frames() const {
   std::vector<const Frame*> frames;
-  for (const World* w : worlds_) frames.push_back(&w->current_frame());
+  for (const Frame& f : shown_) frames.push_back(&f);
   return frames;
 }
 

@@ -4,6 +4,7 @@
 // Test: tests/app/test_player_window.cpp (windowed), tests/app/test_cli_player.cpp (headless).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct SessionParams {
   bool capture_last = false;
   std::function<void(int64_t frame, const render::Capture&)> on_capture;
   ui::PanelParams panel;
+  std::function<void()> attention_ui;  // the first world's attention section, if it has one
 };
 
 class Session {
@@ -42,6 +44,7 @@ class Session {
   ui::PanelState& panel_state() { return state_; }
 
  private:
+  void reset_worlds();
   void apply(const ControlFrame& in);
   void step_worlds(const Action& action);
   std::vector<const Frame*> current_frames() const;
@@ -57,6 +60,10 @@ class Session {
   ui::PanelState state_;
   RateMeter game_rate_, display_rate_;
   std::vector<Frame> scratch_;
+  // Chunked worlds produce F frames per step; they are shown one per game tick so every world
+  // advances at the game rate. pending_[i] holds what world i has generated but not yet shown.
+  std::vector<std::deque<Frame>> pending_;
+  std::vector<Frame> shown_;
   int64_t frame_ = 0;
   bool quit_ = false;
   double wall_s_ = 0;

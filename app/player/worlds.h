@@ -1,8 +1,9 @@
 // Builds the worlds a session shows: one, or two fed the same actions for the side-by-side view
-// (today reference beside reference; later the neural world beside its ground truth).
-// Test: tests/app/test_cli_player.cpp (RunSideBySide).
+// (the neural world beside its ground truth, or reference beside reference).
+// Test: tests/app/test_cli_player.cpp (RunSideBySide), tests/app/test_neural_player.cpp.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,9 +12,19 @@
 
 namespace sw::player {
 
+// Which world to build and, for the neural one, from what.
+struct WorldChoice {
+  std::string name = "reference";                  // reference | neural
+  std::string model_path = "assets/model.safetensors";
+  std::string device = "auto";                     // neural: auto | cpu | cuda
+  std::string method = "dense";                    // neural: attention method at start
+};
+
 struct WorldSet {
   std::vector<std::unique_ptr<World>> owned;
-  ReferenceWorld* reference = nullptr;  // the first world, which agents look at
+  ReferenceWorld* reference = nullptr;  // the ground truth agents look at (nullptr: none shown)
+  // Draws the panel's attention section for the first world (empty: it has no attention).
+  std::function<void()> attention_ui;
   std::vector<World*> views() const {
     std::vector<World*> v;
     for (const auto& w : owned) v.push_back(w.get());
@@ -21,7 +32,12 @@ struct WorldSet {
   }
 };
 
-// `name`: "reference" (the only world so far); throws std::invalid_argument naming the valid ones.
-WorldSet make_worlds(const std::string& name, const WorldParams& params, bool side_by_side);
+// Throws std::invalid_argument naming the bad choice (unknown world, method, device) and
+// model::WeightsError for a bad model file. The neural world's frame size comes from its model;
+// `params` sizes the reference world (set to the model's size when shown beside a neural world).
+WorldSet make_worlds(const WorldChoice& choice, WorldParams params, bool side_by_side);
+
+// Names of the worlds this build offers ("reference", plus "neural" when built with libtorch).
+std::vector<std::string> world_names();
 
 }  // namespace sw::player

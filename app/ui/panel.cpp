@@ -47,6 +47,7 @@ void draw_panel(PanelState& s, const PanelParams& p) {
     }
   }
   if (ImGui::CollapsingHeader("Attention and KV cache", ImGuiTreeNodeFlags_DefaultOpen)) {
+    if (s.attention_ui) s.attention_ui();
     for (const auto& line : s.attention_lines) ImGui::TextUnformatted(line.c_str());
   }
   ImGui::End();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,8 @@ struct PanelState {
   bool reset_requested = false;  // set by the Reset button; the session clears it
   // Shown.
   std::vector<std::string> world_names;
-  std::vector<std::string> attention_lines;  // one per world
+  std::vector<std::string> attention_lines;  // one per world without attention_ui
+  std::function<void()> attention_ui;         // the neural world's section (method, knobs, stats)
   int64_t game_frame = 0;
   double game_fps = 0;
   double display_fps = 0;
