@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "sparseworld/kernels.h"
+#include "sparseworld/pbsa.h"
 
 namespace sw::kernels {
 
@@ -12,6 +13,12 @@ bool cuda_device_available(std::string* why) {
 
 void frame_to_rgba8_cuda(const float*, uint8_t*, const FrameToRgbaParams&, Stream) {
   throw std::runtime_error("frame_to_rgba8_cuda: this build has no CUDA");
+}
+
+int pbsa_device_splits(const PbsaParams&) { throw std::runtime_error("pbsa_device_splits: this build has no CUDA"); }
+size_t pbsa_workspace_bytes(const PbsaParams&) { throw std::runtime_error("pbsa_workspace_bytes: this build has no CUDA"); }
+void pbsa_forward_cuda(const PbsaArgs&, const PbsaParams&, Stream) {
+  throw std::runtime_error("pbsa_forward_cuda: this build has no CUDA");
 }
 
 }  // namespace sw::kernels
