@@ -1,6 +1,6 @@
 // Reference block-sparse attention over a padded-CSR plan. Memory is O(H * Qb * K * B * D) for the
 // gathered blocks, which is what makes sparse plans cheaper here too. No host synchronisation.
-// Test: tests/attention (ExecutorTest.*).
+// The PBSA dispatch lives in executor_pbsa.cpp. Test: tests/attention (ExecutorTest.*).
 #include "executor.h"
 
 #include <limits>
@@ -9,6 +9,12 @@ namespace sw::attn {
 
 ExecResult execute_plan(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& count,
                         const Plan& plan, double scale, bool want_mass) {
+  if (pbsa_eligible(q, k)) return execute_plan_pbsa(q, k, v, count, plan, scale, want_mass);
+  return execute_plan_reference(q, k, v, count, plan, scale, want_mass);
+}
+
+ExecResult execute_plan_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& count,
+                                  const Plan& plan, double scale, bool want_mass) {
   const int64_t H = q.size(0), Q = q.size(1), B = q.size(2), D = q.size(3), N = k.size(1);
   const int64_t K = plan.index.size(2);
   const at::Tensor flat = plan.index.reshape({H, Q * K});
