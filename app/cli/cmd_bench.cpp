@@ -15,6 +15,10 @@
 
 namespace sw::cli {
 
+#ifdef SW_WITH_BENCH_ATTENTION
+Runner add_bench_attention(CLI::App* bench);  // cmd_bench_attention.cpp (CUDA libtorch only)
+#endif
+
 namespace {
 
 struct BenchOptions {
@@ -73,7 +77,15 @@ Runner add_bench_command(CLI::App& app) {
   world->add_option("--json", opt->json, "Also write the results as JSON");
   world->add_option("--frames", opt->frames, "Frames per timed run")->capture_default_str()->check(CLI::Range(10, 1000000));
   world->add_option("--repeats", opt->repeats, "Timed runs (median reported)")->capture_default_str()->check(CLI::Range(1, 100));
-  return [world, opt]() -> int {
+#ifdef SW_WITH_BENCH_ATTENTION
+  const Runner attention = add_bench_attention(bench);
+#else
+  const Runner attention;
+#endif
+  return [world, opt, attention]() -> int {
+    if (attention) {
+      if (const int rc = attention(); rc != -1) return rc;
+    }
     if (!*world) return -1;
     const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     nlohmann::json results = nlohmann::json::array();

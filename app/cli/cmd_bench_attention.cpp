@@ -1,0 +1,172 @@
+// `sparseworld bench attention [--json FILE] [--export-masks DIR]`: PBSA (the engine's path,
+// execute_plan_pbsa) against dense SDPA (cuDNN and FlashAttention-2 backends of
+// at::scaled_dot_product_attention) in one process, bf16, at our default model's shape, the small
+// 8-head shape and the Self-Forcing / Wan-1.3B shape, at densities 100/50/25/10/5%. Random block
+// masks per (head, query block), the same mask for every method; dense rows at 100%. Timed with
+// CUDA events after warm-up, median of kRuns. --export-masks writes the masks (raw int32 + JSON) for
+// scripts/bench_flex.py (FlexAttention on identical masks).
+// Built only with CUDA libtorch (SW_TORCH_CUDA) and nvcc. Run: see docs/BENCHMARKS.md.
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "executor.h"
+
+namespace sw::cli {
+
+namespace {
+
+constexpr int kWarmup = 5;   // first launches pay for module loading and allocator growth
+constexpr int kRuns = 30;    // timed runs; the median is reported
+constexpr int64_t kBlock = 64;  // our block size (tokens per block)
+
+struct Shape {
+  const char* name;
+  int64_t heads, head_dim, q_tokens, kv_tokens;
+};
+
+// (a) our default model: 5 heads, head dim 64, a chunk of 2 frames x 256 tokens against
+// (1 sink + 8 window + 2 chunk) frames x 256 tokens + 16 memory blocks of 64; (b) the brief's
+// small-model shape; (c) Self-Forcing / Wan-1.3B: one 3-frame chunk against the full cache.
+const Shape kShapes[] = {
+    {"default", 5, 64, 2 * 256, 11 * 256 + 16 * kBlock},
+    {"small", 8, 64, 1024, 16384},
+    {"wan", 12, 128, 4680, 32760},
+};
+const double kDensities[] = {1.0, 0.5, 0.25, 0.1, 0.05};
+
+struct BenchAttnOptions {
+  std::string json, export_masks;
+};
+
+// Median milliseconds of fn on the current stream.
+double time_ms(const std::function<void()>& fn) {
+  const cudaStream_t s = at::cuda::getCurrentCUDAStream().stream();
+  for (int i = 0; i < kWarmup; ++i) fn();
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  std::vector<float> ms;
+  for (int i = 0; i < kRuns; ++i) {
+    cudaEventRecord(a, s);
+    fn();
+    cudaEventRecord(b, s);
+    cudaEventSynchronize(b);
+    float t = 0;
+    cudaEventElapsedTime(&t, a, b);
+    ms.push_back(t);
+  }
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// Dense SDPA with exactly one backend enabled; restores all four flags to on afterwards.
+double time_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool cudnn) {
+  at::Context& ctx = at::globalContext();
+  ctx.setSDPUseFlash(!cudnn);
+  ctx.setSDPUseCuDNN(cudnn);
+  ctx.setSDPUseMemEfficient(false);
+  ctx.setSDPUseMath(false);
+  const double ms = time_ms([&] { (void)at::scaled_dot_product_attention(q, k, v); });
+  ctx.setSDPUseFlash(true);
+  ctx.setSDPUseCuDNN(true);
+  ctx.setSDPUseMemEfficient(true);
+  ctx.setSDPUseMath(true);
+  return ms;
+}
+
+}  // namespace
+
+Runner add_bench_attention(CLI::App* bench) {
+  auto opt = std::make_shared<BenchAttnOptions>();
+  CLI::App* cmd = bench->add_subcommand("attention", "PBSA vs dense cuDNN / FlashAttention-2 SDPA (CUDA, bf16)");
+  cmd->add_option("--json", opt->json, "Also write the results as JSON");
+  cmd->add_option("--export-masks", opt->export_masks, "Write the block masks (int32 + masks.json) for scripts/bench_flex.py");
+  return [cmd, opt]() -> int {
+    if (!*cmd) return -1;
+    if (!at::cuda::is_available()) throw UsageError("bench attention: no CUDA device");
+    if (!opt->export_masks.empty()) std::filesystem::create_directories(opt->export_masks);
+    const auto dev = at::TensorOptions().device(at::kCUDA, 0);
+    nlohmann::json results = nlohmann::json::array(), manifest = nlohmann::json::array();
+    fmt::print("{:<8} {:>4} {:>3} {:>6} {:>6} {:>5} {:>10} {:>10} {:>10} {:>8} {:>12} {:>12}\n", "shape", "H", "D", "q_tok",
+               "kv_tok", "dens", "PBSA ms", "cuDNN ms", "FA2 ms", "speedup", "PBSA TF/s", "cuDNN TF/s");
+    at::manual_seed(2024);
+    for (const Shape& s : kShapes) {
+      const int64_t H = s.heads, D = s.head_dim;
+      const at::Tensor q = at::randn({1, H, s.q_tokens, D}, dev).to(at::kBFloat16);
+      const at::Tensor k = at::randn({1, H, s.kv_tokens, D}, dev).to(at::kBFloat16);
+      const at::Tensor v = at::randn({1, H, s.kv_tokens, D}, dev).to(at::kBFloat16);
+      const double cudnn_ms = time_sdpa(q, k, v, true), fa2_ms = time_sdpa(q, k, v, false);
+      const double dense_flops = 4.0 * H * s.q_tokens * s.kv_tokens * D;
+      // PBSA blocks: token counts rounded up to whole blocks (zero-padded), i.e. at least the dense work.
+      const int64_t Qb = (s.q_tokens + kBlock - 1) / kBlock, N = (s.kv_tokens + kBlock - 1) / kBlock;
+      auto blocks = [&](const at::Tensor& t, int64_t nb) {
+        at::Tensor x = at::zeros({H, nb * kBlock, D}, t.options());
+        x.narrow(1, 0, t.size(2)).copy_(t[0]);
+        return x.view({H, nb, kBlock, D});
+      };
+      const at::Tensor qb = blocks(q, Qb), kb = blocks(k, N), vb = blocks(v, N);
+      const at::Tensor count = at::ones({H, N, kBlock}, dev.dtype(at::kFloat));
+      for (double density : kDensities) {
+        const int64_t kept = std::max<int64_t>(1, std::llround(density * N));
+        // Random distinct blocks per (head, query block): the first `kept` of a random permutation.
+        const at::Tensor idx = std::get<0>(at::rand({H, Qb, N}, dev).argsort(/*dim=*/-1, /*descending=*/false).narrow(-1, 0, kept).sort(-1));
+        attn::Plan plan;
+        plan.index = idx.contiguous();
+        plan.count = at::full({H, Qb}, kept, dev.dtype(at::kLong));
+        plan.num_kv_blocks = N;
+        const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+        const double pbsa_ms = time_ms([&] { (void)attn::execute_plan_pbsa(qb, kb, vb, count, plan, scale, false); });
+        const double pbsa_mass_ms = time_ms([&] { (void)attn::execute_plan_pbsa(qb, kb, vb, count, plan, scale, true); });
+        const double kept_flops = 4.0 * H * Qb * kept * kBlock * kBlock * D;
+        const double pbsa_tf = kept_flops / pbsa_ms / 1e9, cudnn_tf = dense_flops / cudnn_ms / 1e9;
+        fmt::print("{:<8} {:>4} {:>3} {:>6} {:>6} {:>4.0f}% {:>10.4f} {:>10.4f} {:>10.4f} {:>7.2f}x {:>12.0f} {:>12.0f}\n", s.name, H, D,
+                   s.q_tokens, s.kv_tokens, density * 100, pbsa_ms, cudnn_ms, fa2_ms, cudnn_ms / pbsa_ms, pbsa_tf, cudnn_tf);
+        const std::string tag = fmt::format("{}_d{:03.0f}", s.name, density * 100);
+        results.push_back({{"shape", s.name}, {"heads", H}, {"head_dim", D}, {"q_tokens", s.q_tokens}, {"kv_tokens", s.kv_tokens},
+                           {"density", density}, {"kept_blocks_per_row", kept}, {"pbsa_ms", pbsa_ms}, {"pbsa_with_mass_ms", pbsa_mass_ms},
+                           {"cudnn_ms", cudnn_ms}, {"fa2_ms", fa2_ms}, {"speedup_vs_cudnn", cudnn_ms / pbsa_ms},
+                           {"pbsa_tflops_kept", pbsa_tf}, {"cudnn_tflops", cudnn_tf}, {"mask", tag}});
+        if (!opt->export_masks.empty()) {
+          // Raw little-endian int32 [H, Qb, kept]: ascending KV block ids of each row.
+          const at::Tensor host = idx.to(at::kInt).cpu().contiguous();
+          const std::string file = tag + ".i32";
+          std::ofstream f(std::filesystem::path(opt->export_masks) / file, std::ios::binary);
+          f.write(reinterpret_cast<const char*>(host.data_ptr<int32_t>()), static_cast<std::streamsize>(host.numel() * sizeof(int32_t)));
+          if (!f) throw UsageError("--export-masks: cannot write " + file);
+          manifest.push_back({{"name", tag}, {"file", file}, {"heads", H}, {"head_dim", D}, {"q_tokens", s.q_tokens},
+                              {"kv_tokens", s.kv_tokens}, {"block", kBlock}, {"q_blocks", Qb}, {"kv_blocks", N}, {"kept", kept},
+                              {"density", density}, {"pbsa_ms", pbsa_ms}, {"cudnn_ms", cudnn_ms}});
+        }
+      }
+    }
+    if (!opt->export_masks.empty()) {
+      std::ofstream f(std::filesystem::path(opt->export_masks) / "masks.json");
+      f << manifest.dump(2) << "\n";
+      if (!f) throw UsageError("--export-masks: cannot write masks.json");
+    }
+    if (!opt->json.empty()) {
+      std::ofstream f(opt->json);
+      if (!f) throw UsageError("--json '" + opt->json + "': cannot open for writing");
+      f << results.dump(2) << "\n";
+    }
+    return 0;
+  };
+}
+
+}  // namespace sw::cli

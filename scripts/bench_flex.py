@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Peer column of `sparseworld bench attention`: PyTorch FlexAttention on the identical block masks.
+
+The C++ benchmark exports its masks with `--export-masks DIR`: DIR/masks.json lists each case
+(heads, head dim, token counts, block = 64, q_blocks, kv_blocks, kept blocks per row) and a raw
+little-endian int32 file [heads, q_blocks, kept] of ascending KV block ids per (head, query block).
+Here every kept block is a *full* block of Flex's BlockMask (no mask_mod evaluated inside it), with
+Flex's block size set to ours (64 x 64), so Flex runs exactly the same block pairs as PBSA. Token
+counts are padded to whole blocks, as PBSA's are (Wan: 4680 -> 4736 query, 32760 -> 32768 KV tokens).
+bf16, flex_attention under torch.compile, CUDA events after warm-up, median of 30 runs.
+
+Usage: python3 scripts/bench_flex.py DIR [--json FILE]
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+from torch.nn.attention.flex_attention import BlockMask, flex_attention
+
+WARMUP, RUNS = 5, 30
+
+
+def time_ms(fn):
+    for _ in range(WARMUP):
+        fn()
+    out = []
+    for _ in range(RUNS):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        out.append(a.elapsed_time(b))
+    return sorted(out)[RUNS // 2]
+
+
+def block_mask(case, ids):
+    """Full blocks only: kv_num_blocks = 0 partial, full_kv_* = our kept blocks."""
+    h, qb, nkv, kept = case["heads"], case["q_blocks"], case["kv_blocks"], case["kept"]
+    full_idx = torch.zeros((1, h, qb, nkv), dtype=torch.int32)
+    full_idx[..., :kept] = torch.from_numpy(ids).view(1, h, qb, kept)
+    full_num = torch.full((1, h, qb), kept, dtype=torch.int32)
+    partial_num = torch.zeros((1, h, qb), dtype=torch.int32)
+    partial_idx = torch.zeros((1, h, qb, nkv), dtype=torch.int32)
+    return BlockMask.from_kv_blocks(partial_num.cuda(), partial_idx.cuda(), full_num.cuda(), full_idx.cuda(),
+                                    BLOCK_SIZE=(case["block"], case["block"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    cases = json.load(open(os.path.join(args.dir, "masks.json")))
+    flex = torch.compile(flex_attention, dynamic=False)
+    rows = []
+    print(f"{'case':<14} {'Flex ms':>9} {'PBSA ms':>9} {'cuDNN ms':>9} {'PBSA vs Flex':>13}")
+    for case in cases:
+        ids = np.fromfile(os.path.join(args.dir, case["file"]), dtype="<i4")
+        h, d, blk = case["heads"], case["head_dim"], case["block"]
+        tq, tk = case["q_blocks"] * blk, case["kv_blocks"] * blk
+        q = torch.randn(1, h, tq, d, device="cuda", dtype=torch.bfloat16)
+        k = torch.randn(1, h, tk, d, device="cuda", dtype=torch.bfloat16)
+        v = torch.randn_like(k)
+        bm = block_mask(case, ids)
+        # Flex's kernel tiles must divide the mask's blocks: 64 x 64 tiles for our 64-token blocks.
+        opts = {"BLOCK_M": blk, "BLOCK_N": blk}
+        ms = time_ms(lambda: flex(q, k, v, block_mask=bm, kernel_options=opts))
+        print(f"{case['name']:<14} {ms:>9.4f} {case['pbsa_ms']:>9.4f} {case['cudnn_ms']:>9.4f} {ms / case['pbsa_ms']:>12.2f}x", flush=True)
+        rows.append({"name": case["name"], "flex_ms": ms, "pbsa_ms": case["pbsa_ms"], "cudnn_ms": case["cudnn_ms"]})
+    if args.json:
+        json.dump(rows, open(args.json, "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
