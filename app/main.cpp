@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
 #endif
 #ifdef SW_HAVE_NEURAL_WORLD
   runners.push_back(sw::cli::add_model_command(app));
+  runners.push_back(sw::cli::add_train_command(app));
 #endif
 #ifdef SW_WITH_PLAYER
   runners.push_back(sw::cli::add_play_command(app));

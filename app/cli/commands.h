@@ -24,6 +24,7 @@ Runner add_bench_command(CLI::App& app);
 Runner add_attn_probe_command(CLI::App& app);
 #ifdef SW_HAVE_NEURAL_WORLD
 Runner add_model_command(CLI::App& app);  // needs libtorch
+Runner add_train_command(CLI::App& app);
 #endif
 // The player (built when SW_HAVE_PLAYER): app/cli/cmd_play.cpp, app/cli/cmd_run.cpp.
 Runner add_play_command(CLI::App& app);

@@ -48,6 +48,14 @@ std::unique_ptr<WorldModel> load_model(const std::string& path, at::Device devic
   return model;
 }
 
+std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
+  return {{kFormatKey, kFormat}, {kConfigKey, config_to_json(c)}};
+}
+
+std::vector<std::string> save_model(const WorldModel& model, const std::string& path, int64_t max_file_bytes) {
+  return write_safetensors(path, model.state_dict(), model_metadata(model.config), at::kBFloat16, max_file_bytes);
+}
+
 std::vector<std::string> init_model_file(const ModelConfig& config, uint64_t seed, const std::string& out_path,
                                          int64_t max_file_bytes) {
   config.validate();
@@ -59,8 +67,7 @@ std::vector<std::string> init_model_file(const ModelConfig& config, uint64_t see
     torch::NoGradGuard ng;
     model.dit->out->weight.normal_(0.0, 0.02);
   }
-  return write_safetensors(out_path, model.state_dict(), {{kFormatKey, kFormat}, {kConfigKey, config_to_json(config)}},
-                           at::kBFloat16, max_file_bytes);
+  return save_model(model, out_path, max_file_bytes);
 }
 
 ModelInfo read_model_info(const std::string& path) {

@@ -34,10 +34,11 @@ TokenizerImpl::TokenizerImpl(const ModelConfig& c) {
   dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, 3, 3).padding(1)));
   encoder = register_module("encoder", enc);
   decoder = register_module("decoder", dec);
+  latent_scale = register_buffer("latent_scale", at::ones({1}));
 }
 
-at::Tensor TokenizerImpl::encode(const at::Tensor& rgb) { return encoder->forward(rgb); }
-at::Tensor TokenizerImpl::decode(const at::Tensor& latents) { return decoder->forward(latents); }
+at::Tensor TokenizerImpl::encode(const at::Tensor& rgb) { return encoder->forward(rgb) * latent_scale; }
+at::Tensor TokenizerImpl::decode(const at::Tensor& latents) { return decoder->forward(latents / latent_scale); }
 
 // ---------------------------------------------------------------- RoPE
 namespace {
@@ -160,7 +161,7 @@ DiTImpl::DiTImpl(const ModelConfig& c) : config(c) {
 }
 
 at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
-                            const AttendFn& attend) {
+                            const AttendFn& attend, int64_t sequence_frames) {
   const ModelConfig& c = config;
   const int64_t T = latents.size(0), g = c.latent_grid(), P = g * g;
   // Sinusoidal noise-level embedding (t scaled to [0, 1000] like the usual diffusion timestep).
@@ -174,7 +175,13 @@ at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, cons
   cond = F::silu(cond);
 
   at::Tensor x = embed->forward(latents.flatten(2).transpose(1, 2));  // [T, P, D]
-  auto [cos, sin] = rope_tables(c, frame0, T);
+  const int64_t seq = sequence_frames > 0 ? sequence_frames : T;
+  TORCH_CHECK(T % seq == 0, "DiT::forward: ", T, " frames are not a whole number of ", seq, "-frame sequences");
+  auto [cos, sin] = rope_tables(c, frame0, seq);
+  if (seq != T) {
+    cos = cos.repeat({T / seq, 1});
+    sin = sin.repeat({T / seq, 1});
+  }
   cos = cos.to(latents.device());
   sin = sin.to(latents.device());
   for (size_t i = 0; i < blocks->size(); ++i) x = blocks[i]->as<DiTBlock>()->forward(x, cond, cos, sin, static_cast<int>(i), attend);
@@ -189,6 +196,7 @@ WorldModel::WorldModel(const ModelConfig& c) : config(c), tokenizer(c), dit(c) {
 std::map<std::string, at::Tensor> WorldModel::state_dict() const {
   std::map<std::string, at::Tensor> out;
   for (const auto& p : tokenizer->named_parameters()) out["tokenizer." + p.key()] = p.value();
+  for (const auto& b : tokenizer->named_buffers()) out["tokenizer." + b.key()] = b.value();
   for (const auto& p : dit->named_parameters()) out["dit." + p.key()] = p.value();
   return out;
 }

@@ -16,9 +16,10 @@ namespace sw::model {
 // RGB frames [N, 3, S, S] in [-1, 1] <-> latents [N, C, S/d, S/d].
 struct TokenizerImpl : torch::nn::Module {
   explicit TokenizerImpl(const ModelConfig& c);
-  at::Tensor encode(const at::Tensor& rgb);
+  at::Tensor encode(const at::Tensor& rgb);      // scaled latents (unit variance after AE training)
   at::Tensor decode(const at::Tensor& latents);
   torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+  at::Tensor latent_scale;  // buffer, scalar: set from the latents' std after the AE stage
 };
 TORCH_MODULE(Tokenizer);
 
@@ -40,9 +41,11 @@ TORCH_MODULE(DiTBlock);
 struct DiTImpl : torch::nn::Module {
   explicit DiTImpl(const ModelConfig& c);
   // latents [T, C, g, g] at per-frame noise levels t [T] in [0, 1], actions [T, action_dim],
-  // absolute index of the first frame `frame0` -> velocity [T, C, g, g].
+  // absolute index of the first frame `frame0` -> velocity [T, C, g, g]. For training batches,
+  // T = B * sequence_frames: B sequences stacked, RoPE time restarting at frame0 for each, and
+  // the attention callback receives all B sequences' tokens in order (it must keep them apart).
   at::Tensor forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
-                     const AttendFn& attend);
+                     const AttendFn& attend, int64_t sequence_frames = 0);
   ModelConfig config;
   torch::nn::Linear embed{nullptr}, t_fc1{nullptr}, t_fc2{nullptr}, a_fc{nullptr}, final_ada{nullptr}, out{nullptr};
   torch::nn::LayerNorm final_norm{nullptr};

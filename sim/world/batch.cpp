@@ -14,13 +14,14 @@ Episode record_episode(const EpisodeSpec& spec, const WorldParams& params) {
   ReferenceWorld world(params);
   world.reset(spec.world_seed);
   auto agent = make_agent(spec.agent, spec.agent_seed);
+  for (int t = 0; t < spec.warmup_frames; ++t) world.apply_action(agent->act(world));
   Episode ep;
   ep.width = static_cast<uint32_t>(params.width);
   ep.height = static_cast<uint32_t>(params.height);
   ep.world_seed = spec.world_seed;
   nlohmann::json meta = {{"agent", spec.agent},     {"agent_seed", spec.agent_seed},     {"map_size", params.map_size},
                          {"fov", params.fov},        {"walk_speed", params.walk_speed},   {"turn_speed", params.turn_speed},
-                         {"fps", kGameFramesPerSecond}, {"generator", "sparseworld reference world v1"}};
+                         {"fps", kGameFramesPerSecond}, {"warmup_frames", spec.warmup_frames}, {"generator", "sparseworld reference world v1"}};
   ep.metadata_json = meta.dump();
   ep.actions.reserve(static_cast<size_t>(spec.frames));
   ep.frames.resize(static_cast<size_t>(spec.frames) * ep.frame_bytes());

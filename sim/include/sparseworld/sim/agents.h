@@ -34,6 +34,7 @@ struct EpisodeSpec {
   std::string agent = "explorer";
   uint64_t agent_seed = 0;
   int frames = 100;
+  int warmup_frames = 0;  // frames the agent plays before recording starts (not rendered)
 };
 
 Episode record_episode(const EpisodeSpec& spec, const WorldParams& params);

@@ -1,0 +1,62 @@
+// Training the neural world on the reference world (no torch in this header): (a) the
+// autoencoder, (b) diffusion forcing with per-chunk noise levels on clips generated on the fly,
+// (c) self-forcing: the model rolls out on its own outputs and the next chunk is trained against
+// the reference world's true frames under the same actions. The sparse-forcing attention pattern
+// is active in (b) and (c). Checkpoints are atomic and resume after the process is killed.
+// Test: tests/train/test_train.cpp; CLI: sparseworld train.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace sw::train {
+
+struct TrainParams {
+  std::string stages = "ae,df,sf";     // any of ae, df, sf, in this order
+  std::string config = "default";      // model config of a fresh run
+  std::string out_dir = "runs/default";
+  std::string device = "auto";         // auto | cpu | cuda
+  uint64_t seed = 0;
+  int batch = 8;                       // clips per step
+  int clip_frames = 16;                // frames per clip (a multiple of chunk_frames)
+  int ae_steps = 1500;
+  int df_steps = 6000;
+  int sf_steps = 1000;
+  double time_limit_s = 0;             // stop cleanly (checkpoint) after this long; 0: no limit
+  double lr = 4e-4;                    // transformer peak learning rate (AdamW)
+  double ae_lr = 1e-3;
+  double weight_decay = 0.01;
+  int warmup_steps = 200;
+  double ema_decay = 0.999;
+  double grad_clip = 1.0;
+  std::string attention = "sparse-forcing";  // training mask: dense | window | sparse-forcing
+  int train_top_k = 8;                 // sparse-forcing mask: window blocks kept per query block
+  int train_memory_blocks = 16;        // ... and blocks kept from frames that left the window
+  int sf_context_chunks = 1;           // self-forcing: ground-truth chunks before the rollout
+  int sf_rollout_chunks = 2;           // chunks the model generates itself (no gradient)
+  int sf_sample_steps = 2;             // sampler steps for those chunks
+  int data_threads = 0;                // 0: all cores but one
+  int checkpoint_every = 500;          // steps
+  int log_every = 10;
+  void validate() const;               // throws std::invalid_argument naming the field
+};
+
+struct Progress {
+  std::string stage;
+  int64_t step = 0, total = 0;
+  double loss = 0;           // mean over the last log_every steps
+  double frames_per_s = 0;   // training frames consumed per second
+  double tflops = 0;         // achieved model FLOP/s (forward + backward), in TFLOP/s
+  double eta_s = 0, elapsed_s = 0;
+};
+
+struct TrainResult {
+  std::string model_path;    // EMA weights, bf16, sharded at 16 MB
+  std::string loss_csv;
+  bool finished = false;     // all stages done (false: stopped at the time limit; run again to resume)
+};
+
+TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress);
+
+}  // namespace sw::train

@@ -1,0 +1,473 @@
+// The trainer (see sparseworld/sim/train.h): stages ae -> df -> sf over clips from ClipSource.
+// Rectified flow as in the rollout engine: x_t = (1 - t) x0 + t * noise, target v = noise - x0.
+// Noise levels are drawn per chunk (frames of a chunk are denoised jointly at inference);
+// attention is block-causal over chunks with the training mask of `attention`.
+// Test: tests/train/test_train.cpp.
+#include "sparseworld/sim/train.h"
+
+#include <torch/cuda.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "../model/model_io.h"
+#include "../model/safetensors.h"
+#include "clip_source.h"
+#include "torch_compat.h"
+
+namespace sw::train {
+
+namespace fs = std::filesystem;
+using model::ModelConfig;
+using model::WorldModel;
+
+void TrainParams::validate() const {
+  auto bad = [](const std::string& f, const std::string& why) { throw std::invalid_argument("train: " + f + " " + why); };
+  std::stringstream ss(stages);
+  std::string st;
+  int n = 0;
+  while (std::getline(ss, st, ',')) {
+    if (st != "ae" && st != "df" && st != "sf") bad("stages", "'" + st + "' is not one of ae, df, sf");
+    ++n;
+  }
+  if (n == 0) bad("stages", "is empty");
+  if (batch < 1) bad("batch", "must be >= 1");
+  if (clip_frames < 2) bad("clip_frames", "must be >= 2");
+  if (ae_steps < 0 || df_steps < 0 || sf_steps < 0) bad("steps", "must be >= 0");
+  if (!(lr > 0) || !(ae_lr > 0)) bad("lr", "must be > 0");
+  if (!(ema_decay >= 0 && ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");
+  if (!(grad_clip > 0)) bad("grad_clip", "must be > 0");
+  if (attention != "dense" && attention != "window" && attention != "sparse-forcing")
+    bad("attention", "'" + attention + "' is not one of dense, window, sparse-forcing");
+  if (train_top_k < 1) bad("train_top_k", "must be >= 1");
+  if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
+  if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
+  if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
+  if (checkpoint_every < 1 || log_every < 1) bad("checkpoint_every/log_every", "must be >= 1");
+}
+
+namespace {
+
+// Block id of each token of one frame: tiles of block_size tokens, the most square tiling, the
+// same grouping as attention/ uses at inference.
+at::Tensor token_blocks(const ModelConfig& c) {
+  const int g = c.latent_grid(), b = c.block_size;
+  int best_h = 0;
+  for (int th = 1; th <= g; ++th)
+    if (b % th == 0 && g % th == 0 && g % (b / th) == 0 && (best_h == 0 || std::abs(th - b / th) < std::abs(best_h - b / best_h))) best_h = th;
+  TORCH_CHECK(best_h > 0, "block_size ", b, " does not tile a ", g, "x", g, " token grid");
+  const int th = best_h, tw = b / th, per_row = g / tw;
+  std::vector<int64_t> ids(static_cast<size_t>(g * g));
+  for (int y = 0; y < g; ++y)
+    for (int x = 0; x < g; ++x) ids[static_cast<size_t>(y * g + x)] = (y / th) * per_row + x / tw;
+  return at::tensor(ids, at::kLong);
+}
+
+// The training attention: for B sequences of T frames, which key blocks each query block sees.
+struct TrainAttention {
+  ModelConfig c;
+  std::string kind;
+  int top_k = 8, memory = 16;
+  int64_t T = 0, B = 0;
+  at::Tensor tok_block;      // [N] block id within the sequence for each token
+  at::Tensor blk_frame, blk_chunk;  // [NB]
+
+  void setup(int64_t sequences, int64_t frames, at::Device dev) {
+    B = sequences;
+    T = frames;
+    const int64_t P = c.tokens_per_frame(), nb = P / c.block_size;
+    const at::Tensor in_frame = token_blocks(c);
+    tok_block = (at::arange(T, at::kLong).unsqueeze(1) * nb + in_frame.unsqueeze(0)).reshape({T * P}).to(dev);
+    blk_frame = at::arange(T * nb, at::kLong).div(nb, "floor").to(dev);
+    blk_chunk = blk_frame.div(c.chunk_frames, "floor");
+  }
+
+  at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const {
+    const int64_t H = q.size(0), N = q.size(1) / B, D = q.size(2);
+    auto split = [&](const at::Tensor& x) { return x.view({H, B, N, D}).permute({1, 0, 2, 3}); };
+    const at::Tensor qs = split(q), ks = split(k), vs = split(v);
+    const at::Tensor keep = mask(qs, ks);  // [B or 1, H or 1, N, N]
+    const at::Tensor out = compat::masked_attention(qs, ks, vs, keep);
+    return out.permute({1, 0, 2, 3}).reshape({H, B * N, D});
+  }
+
+  at::Tensor mask(const at::Tensor& qs, const at::Tensor& ks) const {
+    torch::NoGradGuard ng;
+    const int64_t S = c.sink_frames, W = c.window_frames, F = c.chunk_frames;
+    const at::Tensor qc = blk_chunk.unsqueeze(1), kc = blk_chunk.unsqueeze(0), kf = blk_frame.unsqueeze(0);
+    const at::Tensor same_chunk = qc == kc;
+    const at::Tensor past = kc < qc;
+    at::Tensor block_keep;
+    if (kind == "dense") {
+      block_keep = (same_chunk | past).unsqueeze(0).unsqueeze(0);
+    } else {
+      const at::Tensor chunk_start = qc * F;
+      const at::Tensor sink = past & (kf < S);
+      const at::Tensor in_window = past & (kf >= chunk_start - W) & (kf >= S);
+      if (kind == "window") {
+        block_keep = (same_chunk | sink | in_window).unsqueeze(0).unsqueeze(0);
+      } else {
+        // Sparse forcing: pooled q . pooled k per head picks the top-k window blocks and the top
+        // memory blocks among frames that already left the window (what the persistent memory
+        // would hold at inference).
+        const int64_t nblk = blk_frame.size(0);
+        auto pool = [&](const at::Tensor& x) {
+          return at::zeros({x.size(0), x.size(1), nblk, x.size(3)}, x.options().dtype(at::kFloat))
+              .index_add_(2, tok_block, x.to(at::kFloat)) / static_cast<double>(c.block_size);
+        };
+        const at::Tensor score = at::matmul(pool(qs), pool(ks).transpose(-2, -1));  // [B, H, NB, NB]
+        const at::Tensor out_window = past & (kf < chunk_start - W) & (kf >= S);
+        auto top = [&](const at::Tensor& allowed, int64_t k) {
+          const int64_t kk = std::min<int64_t>(k, nblk);
+          const at::Tensor s = score.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+          auto [val, idx] = s.topk(kk, -1);
+          return at::zeros_like(s, s.options().dtype(at::kBool)).scatter(-1, idx, val > -std::numeric_limits<float>::infinity());
+        };
+        block_keep = (same_chunk | sink).unsqueeze(0).unsqueeze(0) | top(in_window, top_k);
+        if (memory > 0) block_keep = block_keep | top(out_window, memory);
+      }
+    }
+    // Expand block decisions to tokens: [.., NB, NB] -> [.., N, N].
+    return block_keep.index_select(-2, tok_block).index_select(-1, tok_block);
+  }
+};
+
+struct Batch {
+  at::Tensor frames;   // [B*T, 3, S, S] float in [-1, 1], on the device
+  at::Tensor actions;  // [B*T, 5] float
+};
+
+Batch next_batch(ClipSource& src, int batch, int frames, at::Device dev) {
+  std::vector<at::Tensor> fr, ac;
+  for (int b = 0; b < batch; ++b) {
+    Episode ep = src.pop();
+    const int64_t s = ep.width;
+    fr.push_back(at::from_blob(ep.frames.data(), {frames, s, s, 3}, at::kByte).clone());
+    std::vector<float> a;
+    for (int t = 0; t < frames; ++t)
+      for (float x : ep.actions[static_cast<size_t>(t)].to_array()) a.push_back(x);
+    ac.push_back(at::from_blob(a.data(), {frames, 5}, at::kFloat).clone());
+  }
+  Batch out;
+  out.frames = at::cat(fr).to(dev).permute({0, 3, 1, 2}).to(at::kFloat).div(127.5).sub(1.0);
+  out.actions = at::cat(ac).to(dev);
+  return out;
+}
+
+double lr_at(int64_t step, int64_t total, int warmup, double peak) {
+  if (step < warmup) return peak * static_cast<double>(step + 1) / warmup;
+  const double p = static_cast<double>(step - warmup) / std::max<int64_t>(1, total - warmup);
+  return peak * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, p))));  // cosine to 10%
+}
+
+class Trainer {
+ public:
+  Trainer(const TrainParams& p, const std::function<void(const Progress&)>& cb) : p_(p), cb_(cb) {
+    p_.validate();
+    const bool cuda = torch::cuda::is_available();
+    if (p_.device == "cuda" && !cuda) throw std::invalid_argument("train: --device cuda but libtorch sees no CUDA device");
+    if (p_.device == "cuda" || (p_.device == "auto" && cuda)) dev_ = at::Device(at::kCUDA, 0);
+    fs::create_directories(p_.out_dir);
+    ckpt_ = (fs::path(p_.out_dir) / "checkpoint.safetensors").string();
+    csv_ = (fs::path(p_.out_dir) / "loss.csv").string();
+    start_ = std::chrono::steady_clock::now();
+    load_or_create();
+  }
+
+  TrainResult run() {
+    std::stringstream ss(p_.stages);
+    std::string st;
+    bool stopped = false;
+    while (!stopped && std::getline(ss, st, ',')) {
+      if (done_.count(st)) continue;
+      const int64_t total = st == "ae" ? p_.ae_steps : (st == "df" ? p_.df_steps : p_.sf_steps);
+      stopped = !run_stage(st, total);
+      if (!stopped) {
+        done_.insert(st);
+        step_ = 0;
+        save_checkpoint(0);
+      }
+    }
+    TrainResult r;
+    r.model_path = (fs::path(p_.out_dir) / "model.safetensors").string();
+    export_model(r.model_path);
+    r.loss_csv = csv_;
+    r.finished = !stopped;
+    return r;
+  }
+
+ private:
+  void load_or_create() {
+    if (fs::exists(ckpt_)) {
+      model::TensorFile tf = model::read_safetensors(ckpt_);
+      const ModelConfig c = model::config_from_json(tf.metadata.at("sparseworld_config"));
+      model_ = std::make_unique<WorldModel>(c);
+      std::map<std::string, at::Tensor> m;
+      for (auto& [k, t] : tf.tensors)
+        if (k.rfind("model.", 0) == 0) m[k.substr(6)] = t;
+        else if (k.rfind("ema.", 0) == 0) ema_[k.substr(4)] = t.to(dev_);
+      model_->load_state_dict(m, ckpt_);
+      stage_ = tf.metadata.at("stage");
+      step_ = std::stoll(tf.metadata.at("step"));
+      std::stringstream ds(tf.metadata.at("done"));
+      for (std::string s; std::getline(ds, s, ',');)
+        if (!s.empty()) done_.insert(s);
+      model_->to(dev_, at::kFloat);
+      resumed_ = true;
+    } else {
+      torch::manual_seed(p_.seed);
+      model_ = std::make_unique<WorldModel>(model::named_config(p_.config));
+      model_->to(dev_, at::kFloat);
+    }
+    const ModelConfig& c = model_->config;
+    if (p_.clip_frames % c.chunk_frames) throw std::invalid_argument("train: clip_frames must be a multiple of chunk_frames " + std::to_string(c.chunk_frames));
+    ClipSourceParams cp;
+    cp.frames = p_.clip_frames;
+    cp.size = c.frame_size;
+    cp.threads = p_.data_threads > 0 ? p_.data_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+    cp.seed = p_.seed * 1000003ULL + static_cast<uint64_t>(step_) + done_.size() * 7919ULL;  // fresh clips after a resume
+    cp.capacity = static_cast<size_t>(std::max(16, p_.batch * 4));
+    source_ = std::make_unique<ClipSource>(cp);
+  }
+
+  bool time_up() const {
+    return p_.time_limit_s > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > p_.time_limit_s;
+  }
+
+  // Runs one stage from step_ to total; false when stopped by the time limit (checkpointed).
+  bool run_stage(const std::string& st, int64_t total) {
+    const ModelConfig& c = model_->config;
+    std::vector<at::Tensor> params;
+    if (st == "ae") {
+      for (auto& p : model_->tokenizer->parameters()) params.push_back(p);
+    } else {
+      for (auto& p : model_->dit->parameters()) params.push_back(p);
+      if (ema_.empty())
+        for (const auto& p : model_->dit->named_parameters()) ema_[p.key()] = p.value().detach().clone();
+    }
+    const double peak = st == "ae" ? p_.ae_lr : (st == "sf" ? p_.lr * 0.25 : p_.lr);
+    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(peak).betas({0.9, 0.99}).weight_decay(p_.weight_decay));
+    const std::string opt_path = (fs::path(p_.out_dir) / ("optimizer_" + st + ".pt")).string();
+    if (resumed_ && stage_ == st && fs::exists(opt_path)) torch::load(opt, opt_path);
+    stage_ = st;
+    TrainAttention attn{c, p_.attention, p_.train_top_k, p_.train_memory_blocks};
+    int loss_n = 0;
+    int64_t frames_done = 0;
+    auto t_log = std::chrono::steady_clock::now();
+    for (; step_ < total; ++step_) {
+      for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_, total, p_.warmup_steps, peak));
+      opt.zero_grad();
+      at::Tensor loss;
+      if (st == "ae") loss = ae_loss();
+      else if (st == "df") loss = df_loss(attn);
+      else loss = sf_loss(attn);
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(params, p_.grad_clip);
+      opt.step();
+      if (st != "ae") update_ema();
+      loss_acc_ = loss_acc_.defined() ? loss_acc_ + loss.detach() : loss.detach();
+      ++loss_n;
+      frames_done += static_cast<int64_t>(p_.batch) * p_.clip_frames;
+      if ((step_ + 1) % p_.log_every == 0 || step_ + 1 == total) {
+        const double mean = loss_acc_.item<double>() / loss_n;  // one host sync per log interval
+        loss_acc_ = at::Tensor();
+        const auto now = std::chrono::steady_clock::now();
+        const double dt = std::chrono::duration<double>(now - t_log).count();
+        t_log = now;
+        Progress pr;
+        pr.stage = st;
+        pr.step = step_ + 1;
+        pr.total = total;
+        pr.loss = mean;
+        pr.frames_per_s = frames_done / dt;
+        pr.tflops = pr.frames_per_s * flops_per_frame(st) / 1e12;
+        pr.elapsed_s = std::chrono::duration<double>(now - start_).count();
+        pr.eta_s = pr.frames_per_s > 0 ? (total - step_ - 1) * static_cast<double>(p_.batch) * p_.clip_frames / pr.frames_per_s : 0;
+        log_csv(pr, lr_at(step_, total, p_.warmup_steps, peak));
+        if (cb_) cb_(pr);
+        frames_done = 0;
+        loss_n = 0;
+      }
+      if (st == "ae" && step_ + 1 == total) set_latent_scale();
+      const bool stop = time_up() && step_ + 1 < total;
+      if ((step_ + 1) % p_.checkpoint_every == 0 || stop) {
+        save_checkpoint(step_ + 1);
+        torch::save(opt, opt_path + ".tmp");  // atomic like the checkpoint
+        fs::rename(opt_path + ".tmp", opt_path);
+        if (stop) {
+          ++step_;
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  // (a) Autoencoder: reconstruction of single frames (MSE + L1 for sharp edges).
+  at::Tensor ae_loss() {
+    Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    compat::AutocastGuard ac(dev_.is_cuda());
+    const at::Tensor z = model_->tokenizer->encoder->forward(b.frames);
+    const at::Tensor rec = model_->tokenizer->decoder->forward(z).to(at::kFloat);
+    return at::mse_loss(rec, b.frames) + 0.5 * at::l1_loss(rec, b.frames) + 1e-4 * z.to(at::kFloat).pow(2).mean();
+  }
+
+  void set_latent_scale() {
+    torch::NoGradGuard ng;
+    Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    const at::Tensor z = model_->tokenizer->encoder->forward(b.frames);
+    model_->tokenizer->latent_scale.fill_(1.0 / (z.std().item<double>() + 1e-6));
+  }
+
+  at::Tensor encode(const at::Tensor& frames) {
+    torch::NoGradGuard ng;
+    return model_->tokenizer->encode(frames).to(at::kFloat);
+  }
+
+  // Per-chunk noise levels, logit-normal (most mass mid-range); a share of chunks clean (t = 0,
+  // no loss) so the model also sees clean context, as at inference.
+  at::Tensor chunk_levels(int64_t sequences, int64_t chunks) {
+    at::Tensor t = at::sigmoid(at::randn({sequences, chunks}, at::TensorOptions().device(dev_)));
+    const at::Tensor clean = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < 0.15;
+    return t.masked_fill(clean, 0.0);
+  }
+
+  at::Tensor flow_loss(const at::Tensor& z, const at::Tensor& t_frame, const at::Tensor& actions, TrainAttention& attn, int64_t seq_frames,
+                       const at::Tensor& weight) {
+    const at::Tensor tb = t_frame.view({-1, 1, 1, 1});
+    const at::Tensor noise = at::randn_like(z);
+    const at::Tensor xt = (1 - tb) * z + tb * noise;
+    attn.setup(z.size(0) / seq_frames, seq_frames, dev_);
+    compat::AutocastGuard ac(dev_.is_cuda());
+    const at::Tensor v = model_->dit->forward(xt, t_frame, actions, 0,
+                                              [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
+                                              seq_frames)
+                             .to(at::kFloat);
+    const at::Tensor per_frame = (v - (noise - z)).pow(2).mean({1, 2, 3});
+    return (per_frame * weight).sum() / weight.sum().clamp_min(1.0);
+  }
+
+  // (b) Diffusion forcing over whole clips.
+  at::Tensor df_loss(TrainAttention& attn) {
+    const ModelConfig& c = model_->config;
+    Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    const at::Tensor z = encode(b.frames);
+    const int64_t chunks = p_.clip_frames / c.chunk_frames;
+    const at::Tensor t = chunk_levels(p_.batch, chunks).repeat_interleave(c.chunk_frames, 1).reshape({-1});
+    return flow_loss(z, t, b.actions, attn, p_.clip_frames, (t > 0).to(at::kFloat));
+  }
+
+  // (c) Self-forcing: context chunks from the reference world, then chunks the model samples
+  // itself (no gradient), then the next chunk trained against the true frames.
+  at::Tensor sf_loss(TrainAttention& attn) {
+    const ModelConfig& c = model_->config;
+    const int64_t F = c.chunk_frames, ctx = p_.sf_context_chunks, roll = p_.sf_rollout_chunks;
+    const int64_t T = (ctx + roll + 1) * F;
+    TORCH_CHECK(T <= p_.clip_frames, "self-forcing needs ", T, " frames per clip, clips have ", p_.clip_frames);
+    Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    const int64_t Bn = p_.batch;
+    at::Tensor z = encode(b.frames).view({Bn, p_.clip_frames, c.latent_channels, c.latent_grid(), c.latent_grid()}).narrow(1, 0, T);
+    const at::Tensor actions = b.actions.view({Bn, p_.clip_frames, 5}).narrow(1, 0, T);
+    at::Tensor hist = z.narrow(1, 0, ctx * F);
+    {
+      torch::NoGradGuard ng;
+      compat::AutocastGuard ac(dev_.is_cuda());
+      for (int64_t r = 0; r < roll; ++r) {
+        const int64_t frames = hist.size(1) + F;
+        attn.setup(Bn, frames, dev_);
+        at::Tensor x = at::randn({Bn, F, c.latent_channels, c.latent_grid(), c.latent_grid()}, z.options());
+        const at::Tensor acts = actions.narrow(1, 0, frames).reshape({-1, 5});
+        for (int s = 0; s < p_.sf_sample_steps; ++s) {
+          const double t0 = 1.0 - static_cast<double>(s) / p_.sf_sample_steps, t1 = 1.0 - static_cast<double>(s + 1) / p_.sf_sample_steps;
+          const at::Tensor tt = at::cat({at::zeros({Bn, hist.size(1)}, z.options()), at::full({Bn, F}, t0, z.options())}, 1).reshape({-1});
+          const at::Tensor v = model_->dit->forward(at::cat({hist, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, 0,
+                                                    [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
+                                                    frames)
+                                   .to(at::kFloat)
+                                   .view({Bn, frames, c.latent_channels, c.latent_grid(), c.latent_grid()});
+          x = x + (t1 - t0) * v.narrow(1, hist.size(1), F);
+        }
+        hist = at::cat({hist, x}, 1);
+      }
+    }
+    const at::Tensor seq = at::cat({hist, z.narrow(1, T - F, F)}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()});
+    const at::Tensor t_last = at::sigmoid(at::randn({Bn, 1}, z.options())).repeat_interleave(F, 1);
+    const at::Tensor t = at::cat({at::zeros({Bn, T - F}, z.options()), t_last}, 1).reshape({-1});
+    return flow_loss(seq, t, actions.reshape({-1, 5}), attn, T, (t > 0).to(at::kFloat));
+  }
+
+  void update_ema() {
+    torch::NoGradGuard ng;
+    for (const auto& p : model_->dit->named_parameters()) ema_.at(p.key()).mul_(p_.ema_decay).add_(p.value().detach(), 1.0 - p_.ema_decay);
+  }
+
+  // Approximate model FLOPs per training frame (forward + backward = 3x forward).
+  double flops_per_frame(const std::string& st) const {
+    const ModelConfig& c = model_->config;
+    if (st == "ae") return 3.0 * model::compute_info(c).flops_per_chunk / std::max(1, (c.sample_steps + 1) * 1000);  // decoder-dominated, small
+    const model::ModelInfo info = model::compute_info(c);
+    return 3.0 * info.flops_per_forward / c.chunk_frames;
+  }
+
+  void log_csv(const Progress& pr, double lr) {
+    const bool fresh = !fs::exists(csv_);
+    std::ofstream f(csv_, std::ios::app);
+    if (fresh) f << "stage,step,loss,lr,frames_per_s,tflops,elapsed_s\n";
+    f << pr.stage << ',' << pr.step << ',' << pr.loss << ',' << lr << ',' << pr.frames_per_s << ',' << pr.tflops << ',' << pr.elapsed_s << '\n';
+  }
+
+  // `next_step`: where the current stage resumes (stages in done_ are skipped on resume).
+  void save_checkpoint(int64_t next_step) {
+    std::map<std::string, at::Tensor> t;
+    for (auto& [k, v] : model_->state_dict()) t["model." + k] = v;
+    for (auto& [k, v] : ema_) t["ema." + k] = v;
+    std::map<std::string, std::string> meta = model::model_metadata(model_->config);
+    std::string done;
+    for (const auto& s : done_) done += s + ",";
+    meta["stage"] = stage_;
+    meta["step"] = std::to_string(next_step);
+    meta["done"] = done;
+    model::write_safetensors(ckpt_, t, meta);  // fp32, atomic (temp file + rename)
+  }
+
+  // The shipped weights: EMA of the transformer (when trained), the tokenizer as trained.
+  void export_model(const std::string& path) {
+    WorldModel out(model_->config);
+    std::map<std::string, at::Tensor> sd;
+    for (auto& [k, v] : model_->state_dict()) sd[k] = v.detach().cpu();
+    for (auto& [k, v] : ema_) sd["dit." + k] = v.detach().cpu();
+    out.load_state_dict(sd, path);
+    model::save_model(out, path);
+  }
+
+  TrainParams p_;
+  std::function<void(const Progress&)> cb_;
+  at::Device dev_{at::kCPU};
+  std::unique_ptr<WorldModel> model_;
+  std::map<std::string, at::Tensor> ema_;
+  std::unique_ptr<ClipSource> source_;
+  std::set<std::string> done_;
+  std::string stage_;
+  int64_t step_ = 0;
+  bool resumed_ = false;
+  std::string ckpt_, csv_;
+  at::Tensor loss_acc_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress) {
+  Trainer t(params, on_progress);
+  return t.run();
+}
+
+}  // namespace sw::train

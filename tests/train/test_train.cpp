@@ -1,0 +1,68 @@
+// `sparseworld train` as a user runs it: a run stopped at its time limit leaves a checkpoint,
+// the same command resumes where it stopped (the step count continues in the loss log) and
+// finishes with a loadable model, a loss log and its plot; bad values are rejected.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+
+#include "common/run_cli.h"
+
+namespace sw {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_cli;
+
+std::vector<std::string> csv_lines(const fs::path& p) {
+  std::ifstream f(p);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(f, l);) lines.push_back(l);
+  return lines;
+}
+
+TEST(Train, StopsAtTimeLimitAndResumes) {
+  const fs::path out = fs::temp_directory_path() / ("sw_train_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const std::string args = "train --config tiny --device cpu --out " + out.string() +
+                           " --ae-steps 12 --df-steps 12 --sf-steps 4 --batch 2 --clip-frames 8 --log-every 2 --checkpoint-every 6 --data-threads 1";
+  auto r = run_cli(args + " --time-limit 0.000001");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("stopped at the time limit"), std::string::npos) << r.output;
+  ASSERT_TRUE(fs::exists(out / "checkpoint.safetensors"));
+  const auto first = csv_lines(out / "loss.csv");
+
+  r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("finished"), std::string::npos) << r.output;
+  const auto lines = csv_lines(out / "loss.csv");
+  EXPECT_GT(lines.size(), first.size());
+  // The resumed run did not start the autoencoder over: each (stage, step) appears once.
+  std::set<std::string> keys;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string key = lines[i].substr(0, lines[i].find(',', lines[i].find(',') + 1));
+    EXPECT_TRUE(keys.insert(key).second) << "repeated " << key;
+  }
+  EXPECT_TRUE(keys.count("ae,12") && keys.count("df,12") && keys.count("sf,4"));
+  EXPECT_TRUE(fs::exists(out / "loss.png"));
+  r = run_cli("model info " + (out / "model.safetensors").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("config        tiny"), std::string::npos) << r.output;
+  fs::remove_all(out);
+}
+
+TEST(Train, BadValuesRejected) {
+  auto r = run_cli("train --stages ae,xx --out /tmp/sw_train_bad");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("sparseworld: train: stages 'xx'"), std::string::npos) << r.output;
+  r = run_cli("train --attention fancy --out /tmp/sw_train_bad");
+  EXPECT_NE(r.output.find("fancy"), std::string::npos) << r.output;
+  r = run_cli("train --batch 0 --out /tmp/sw_train_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--batch"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sw
