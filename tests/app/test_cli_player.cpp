@@ -182,8 +182,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"", "run --agent explorer --frames 5 --out /tmp/sw_player_x", 1, {"--headless", "sparseworld play"}},
         BadCase{"", "run --headless --frames 5 --out /tmp/sw_player_x", 1, {"--agent NAME or --actions FILE"}},
         BadCase{"", "run --headless --agent flyer --frames 5 --out /tmp/sw_player_x", 1, {"flyer"}},
-        BadCase{"", "run --headless --world neural --agent explorer --frames 5 --out /tmp/sw_player_x", 1,
-                {"unknown world", "reference"}},
+        BadCase{"", "run --headless --world martian --agent explorer --frames 5 --out /tmp/sw_player_x", 1,
+                {"unknown world", "martian", "reference"}},
         BadCase{"", "run --headless --actions /nonexistent.swep --out /tmp/sw_player_x", 1, {"/nonexistent.swep"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return "case" + std::to_string(info.index); });
 
