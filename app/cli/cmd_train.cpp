@@ -94,6 +94,8 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--sf-steps", p->sf_steps, "Self-forcing steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--time-limit", p->time_limit_s, "Stop cleanly after this many seconds (run again to resume)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--lr", p->lr, "Peak learning rate of the transformer")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--ema-decay", p->ema_decay, "EMA decay of the shipped transformer weights")->capture_default_str()->check(CLI::Range(0.0, 0.99999));
+  cmd->add_option("--warmup", p->warmup_steps, "Learning-rate warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--attention", p->attention, "Training mask: dense, window, sparse-forcing")->capture_default_str();
   cmd->add_option("--data-threads", p->data_threads, "Clip-generating threads (0: all cores but one)")->check(CLI::Range(0, 1024));
   cmd->add_option("--checkpoint-every", p->checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::Range(1, 100000000));
