@@ -85,6 +85,7 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--out", p->out_dir, "Run folder: checkpoint, loss.csv, loss.png, model.safetensors")->capture_default_str();
   cmd->add_option("--stages", p->stages, "Stages in order: ae, df, sf (comma-separated)")->capture_default_str();
   cmd->add_option("--config", p->config, "Model config of a fresh run: tiny, default")->capture_default_str();
+  cmd->add_option("--init", p->init, "Start a fresh run from this model file's weights (ignored when OUT has a checkpoint)");
   cmd->add_option("--device", p->device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--seed", p->seed, "Seed")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", p->batch, "Clips per step")->capture_default_str()->check(CLI::Range(1, 4096));

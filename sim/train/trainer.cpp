@@ -221,6 +221,10 @@ class Trainer {
         if (!s.empty()) done_.insert(s);
       model_->to(dev_, at::kFloat);
       resumed_ = true;
+    } else if (!p_.init.empty()) {
+      // Weights from an exported model (bf16 -> fp32 master weights); the optimizer starts fresh.
+      model_ = model::load_model(p_.init, at::kCPU, at::kFloat);
+      model_->to(dev_, at::kFloat);
     } else {
       torch::manual_seed(p_.seed);
       model_ = std::make_unique<WorldModel>(model::named_config(p_.config));

@@ -50,6 +50,18 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
   r = run_cli("model info " + (out / "model.safetensors").string());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("config        tiny"), std::string::npos) << r.output;
+  // A new run can start from the exported model (another machine, no checkpoint to carry).
+  const fs::path next = out.string() + "_init";
+  fs::remove_all(next);
+  r = run_cli("train --device cpu --init " + (out / "model.safetensors").string() + " --out " + next.string() +
+              " --stages df --df-steps 4 --batch 2 --clip-frames 8 --log-every 2 --data-threads 1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_cli("model info " + (next / "model.safetensors").string());
+  EXPECT_NE(r.output.find("config        tiny"), std::string::npos) << r.output;
+  r = run_cli("train --device cpu --init /nonexistent/m.safetensors --out " + next.string() + "_bad --stages df");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("/nonexistent/m.safetensors"), std::string::npos) << r.output;
+  fs::remove_all(next);
   fs::remove_all(out);
 }
 

@@ -16,6 +16,7 @@ struct TrainParams {
   std::string stages = "ae,df,sf";     // any of ae, df, sf, in this order
   std::string config = "default";      // model config of a fresh run
   std::string out_dir = "runs/default";
+  std::string init;                    // start a fresh run from this model file's weights (e.g. --stages df,sf)
   std::string device = "auto";         // auto | cpu | cuda
   uint64_t seed = 0;
   int batch = 8;                       // clips per step
