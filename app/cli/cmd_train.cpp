@@ -100,6 +100,7 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--attention", p->attention, "Training mask: dense, window, sparse-forcing")->capture_default_str();
   cmd->add_option("--data-threads", p->data_threads, "Clip-generating threads (0: all cores but one)")->check(CLI::Range(0, 1024));
   cmd->add_option("--checkpoint-every", p->checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::Range(1, 100000000));
+  cmd->add_flag("--profile", p->profile, "Print the mean time of each phase of a step (synchronises: slower)");
   cmd->add_option("--log-every", p->log_every, "Steps between log lines")->capture_default_str()->check(CLI::Range(1, 100000000));
   return [cmd, p]() -> int {
     if (!*cmd) return -1;
@@ -115,6 +116,7 @@ Runner add_train_command(CLI::App& app) {
                  tty ? "\r" : "", pr.stage, static_cast<int>(100 * pr.step / std::max<int64_t>(1, pr.total)), std::string(filled, '#'),
                  std::string(width - filled, '.'), pr.step, pr.total, pr.loss, pr.frames_per_s, pr.tflops, duration(pr.elapsed_s),
                  duration(pr.eta_s), tty ? "" : "\n");
+      if (!pr.phases.empty()) fmt::print(stderr, "{}    {}\n", tty ? "\n" : "", pr.phases);
       if (tty && pr.step == pr.total) fmt::print(stderr, "\n");
     };
     const train::TrainResult r = train::run_training(*p, progress);

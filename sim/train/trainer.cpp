@@ -167,6 +167,45 @@ double lr_at(int64_t step, int64_t total, int warmup, double peak) {
   return peak * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, p))));  // cosine to 10%
 }
 
+// Per-phase step timing for --profile: synchronises the device at each boundary so the host
+// clock measures the phase's GPU work too (slows training; off by default).
+class PhaseTimer {
+ public:
+  PhaseTimer(bool on, bool cuda) : on_(on), cuda_(cuda) {}
+  void start() {
+    if (!on_) return;
+    sync();
+    last_ = std::chrono::steady_clock::now();
+  }
+  void mark(const char* phase) {
+    if (!on_) return;
+    sync();
+    const auto now = std::chrono::steady_clock::now();
+    ms_[phase] += std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+  std::string report(int steps) {
+    std::string out;
+    for (const char* p : {"data", "encode", "rollout", "forward", "backward", "optimizer"})
+      if (ms_.count(p)) out += fmt_phase(p, ms_[p] / std::max(1, steps));
+    ms_.clear();
+    return out;
+  }
+
+ private:
+  static std::string fmt_phase(const char* p, double ms) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %.1f ms  ", p, ms);
+    return buf;
+  }
+  void sync() const {
+    if (cuda_) torch::cuda::synchronize();
+  }
+  bool on_, cuda_;
+  std::map<std::string, double> ms_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 class Trainer {
  public:
   Trainer(const TrainParams& p, const std::function<void(const Progress&)>& cb) : p_(p), cb_(cb) {
@@ -265,18 +304,23 @@ class Trainer {
     TrainAttention attn{c, p_.attention, p_.train_top_k, p_.train_memory_blocks};
     int loss_n = 0;
     int64_t frames_done = 0;
+    timer_ = std::make_unique<PhaseTimer>(p_.profile, dev_.is_cuda());
     auto t_log = std::chrono::steady_clock::now();
     for (; step_ < total; ++step_) {
       for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_, total, p_.warmup_steps, peak));
+      timer_->start();
       opt.zero_grad();
       at::Tensor loss;
       if (st == "ae") loss = ae_loss();
       else if (st == "df") loss = df_loss(attn);
       else loss = sf_loss(attn);
+      timer_->mark("forward");
       loss.backward();
+      timer_->mark("backward");
       torch::nn::utils::clip_grad_norm_(params, p_.grad_clip);
       opt.step();
       if (st != "ae") update_ema();
+      timer_->mark("optimizer");
       loss_acc_ = loss_acc_.defined() ? loss_acc_ + loss.detach() : loss.detach();
       ++loss_n;
       frames_done += static_cast<int64_t>(p_.batch) * p_.clip_frames;
@@ -294,6 +338,7 @@ class Trainer {
         pr.frames_per_s = frames_done / dt;
         pr.tflops = pr.frames_per_s * flops_per_frame(st) / 1e12;
         pr.elapsed_s = std::chrono::duration<double>(now - start_).count();
+        pr.phases = timer_->report(loss_n);
         pr.eta_s = pr.frames_per_s > 0 ? (total - step_ - 1) * static_cast<double>(p_.batch) * p_.clip_frames / pr.frames_per_s : 0;
         log_csv(pr, lr_at(step_, total, p_.warmup_steps, peak));
         if (cb_) cb_(pr);
@@ -318,6 +363,7 @@ class Trainer {
   // (a) Autoencoder: reconstruction of single frames (MSE + L1 for sharp edges).
   at::Tensor ae_loss() {
     Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    timer_->mark("data");
     compat::AutocastGuard ac(dev_.is_cuda());
     const at::Tensor z = model_->tokenizer->encoder->forward(b.frames);
     const at::Tensor rec = model_->tokenizer->decoder->forward(z).to(at::kFloat);
@@ -363,7 +409,9 @@ class Trainer {
   at::Tensor df_loss(TrainAttention& attn) {
     const ModelConfig& c = model_->config;
     Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    timer_->mark("data");
     const at::Tensor z = encode(b.frames);
+    timer_->mark("encode");
     const int64_t chunks = p_.clip_frames / c.chunk_frames;
     const at::Tensor t = chunk_levels(p_.batch, chunks).repeat_interleave(c.chunk_frames, 1).reshape({-1});
     return flow_loss(z, t, b.actions, attn, p_.clip_frames, (t > 0).to(at::kFloat));
@@ -377,6 +425,7 @@ class Trainer {
     const int64_t T = (ctx + roll + 1) * F;
     TORCH_CHECK(T <= p_.clip_frames, "self-forcing needs ", T, " frames per clip, clips have ", p_.clip_frames);
     Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    timer_->mark("data");
     const int64_t Bn = p_.batch;
     at::Tensor z = encode(b.frames).view({Bn, p_.clip_frames, c.latent_channels, c.latent_grid(), c.latent_grid()}).narrow(1, 0, T);
     const at::Tensor actions = b.actions.view({Bn, p_.clip_frames, 5}).narrow(1, 0, T);
@@ -402,6 +451,7 @@ class Trainer {
         hist = at::cat({hist, x}, 1);
       }
     }
+    timer_->mark("rollout");
     const at::Tensor seq = at::cat({hist, z.narrow(1, T - F, F)}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()});
     const at::Tensor t_last = at::sigmoid(at::randn({Bn, 1}, z.options())).repeat_interleave(F, 1);
     const at::Tensor t = at::cat({at::zeros({Bn, T - F}, z.options()), t_last}, 1).reshape({-1});
@@ -464,6 +514,7 @@ class Trainer {
   bool resumed_ = false;
   std::string ckpt_, csv_;
   at::Tensor loss_acc_;
+  std::unique_ptr<PhaseTimer> timer_;
   std::chrono::steady_clock::time_point start_;
 };
 

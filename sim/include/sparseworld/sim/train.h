@@ -40,6 +40,7 @@ struct TrainParams {
   int data_threads = 0;                // 0: all cores but one
   int checkpoint_every = 500;          // steps
   int log_every = 10;
+  bool profile = false;                // time each phase of a step (synchronises the device: slower)
   void validate() const;               // throws std::invalid_argument naming the field
 };
 
@@ -50,6 +51,7 @@ struct Progress {
   double frames_per_s = 0;   // training frames consumed per second
   double tflops = 0;         // achieved model FLOP/s (forward + backward), in TFLOP/s
   double eta_s = 0, elapsed_s = 0;
+  std::string phases;        // with profile: mean ms per step of each phase
 };
 
 struct TrainResult {
