@@ -21,7 +21,9 @@ struct ClipSourceParams {
   size_t capacity = 64;          // clips buffered ahead of the trainer
   uint64_t seed = 0;
   uint64_t world_seed_range = 1000000;  // training worlds: seeds [0, range); evaluation uses others
-  int max_warmup = 400;          // frames an agent plays before a clip starts
+  int max_warmup = 400;          // frames an agent plays before the first clip of a world
+  int clips_per_world = 16;      // consecutive clips along one trajectory before a new world: a
+                                 // world reset (map, textures) costs more than rendering a clip
 };
 
 class ClipSource {
