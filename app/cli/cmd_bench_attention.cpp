@@ -1,10 +1,12 @@
-// `sparseworld bench attention [--json FILE] [--export-masks DIR]`: PBSA (the engine's path,
+// `sparseworld bench attention [--what pbsa|sparse-forcing] [--json FILE] [--export-masks DIR]`: PBSA (the engine's path,
 // execute_plan_pbsa) against dense SDPA (cuDNN and FlashAttention-2 backends of
 // at::scaled_dot_product_attention) in one process, bf16, at our default model's shape, the small
 // 8-head shape and the Self-Forcing / Wan-1.3B shape, at densities 100/50/25/10/5%. Random block
 // masks per (head, query block), the same mask for every method; dense rows at 100%. Timed with
 // CUDA events after warm-up, median of kRuns. --export-masks writes the masks (raw int32 + JSON) for
 // scripts/bench_flex.py (FlexAttention on identical masks).
+// --what sparse-forcing instead times sparse-forcing's two kernels (block top-k plan, memory update
+// of one evicted frame) against the libtorch ops they replace, at the default model's shape.
 // Built only with CUDA libtorch (SW_TORCH_CUDA) and nvcc. Run: see docs/BENCHMARKS.md.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -24,6 +27,8 @@
 
 #include "commands.h"
 #include "executor.h"
+#include "geometry.h"
+#include "policies.h"
 
 namespace sw::cli {
 
@@ -49,7 +54,7 @@ const Shape kShapes[] = {
 const double kDensities[] = {1.0, 0.5, 0.25, 0.1, 0.05};
 
 struct BenchAttnOptions {
-  std::string json, export_masks;
+  std::string json, export_masks, what = "pbsa";
 };
 
 // Median milliseconds of fn on the current stream.
@@ -90,16 +95,97 @@ double time_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, 
   return ms;
 }
 
+// Sparse-forcing at the default model's shape: 5 heads, head dim 64, blocks of 64, a chunk of
+// 2 frames x 4 blocks (512 query tokens) against 1 sink frame + 16 memory slots + an 8-frame
+// window of 4 blocks. Plan: the kernel vs the libtorch ops of plan_sparse_forcing_torch (pooling,
+// scores, top-k, scatter, plan_from_mask) on identical inputs. Memory update: evicting one frame
+// (4 blocks) with the kernel vs sparse_forcing_evict_block per block, each on its own full cache.
+void bench_sparse_forcing(nlohmann::json& results) {
+  attn::CacheParams cp;
+  cp.heads = 5;
+  cp.head_dim = 64;
+  cp.block_size = 64;
+  cp.chunk_frames = 2;
+  cp.sink_frames = 1;
+  cp.window_frames = 8;
+  cp.memory_slots = 16;
+  cp.dtype = at::kBFloat16;
+  cp.device = at::Device(at::kCUDA, 0);
+  const attn::Geometry g = attn::make_geometry(cp);
+  const int64_t H = g.heads, B = g.block, D = g.head_dim, nb = g.blocks_per_frame, C = g.chunk_blocks();
+  const auto dev = at::TensorOptions().device(cp.device);
+  at::manual_seed(7);
+  attn::SparseForcingParams sp;
+  sp.merge_threshold = 0.1;  // random keys: let some blocks merge
+  // A full cache: every slot valid, random K/V, pooled keys consistent, random salience.
+  auto full_cache = [&] {
+    attn::PagedKVCache c(g, cp);
+    c.k.copy_(at::randn(c.k.sizes(), dev));
+    c.v.copy_(at::randn(c.v.sizes(), dev));
+    c.count.fill_(1.0);
+    c.refresh_kpool(0, c.num_slots());
+    c.salience.copy_(at::rand(c.salience.sizes(), dev));
+    return c;
+  };
+  attn::PagedKVCache cache = full_cache();
+  const int64_t P = cache.num_slots(), N = P + C;
+  const at::Tensor qb = at::randn({H, C, B, D}, dev).to(at::kBFloat16);
+  const at::Tensor kpool = at::cat({cache.kpool, at::randn({H, C, D}, dev)}, 1);
+  const at::Tensor win = cache.region.eq(attn::kWindow).unsqueeze(0).expand({H, P});
+  const at::Tensor cand = at::cat({win, at::zeros({H, C}, dev.dtype(at::kBool))}, 1).contiguous();
+  const at::Tensor fixed = at::cat({cache.region.ne(attn::kWindow).view({1, 1, P}).expand({H, C, P}),
+                                    at::ones({H, C, C}, dev.dtype(at::kBool))}, 2).contiguous();
+  const int64_t width = std::min<int64_t>(N, (P - 8 * nb) + C + sp.top_k + nb);
+  const double topk_kernel = time_ms([&] { (void)attn::plan_topk_kernel(qb, kpool, cand, fixed, sp.top_k, width); });
+  const float ninf = -std::numeric_limits<float>::infinity();
+  const double topk_torch = time_ms([&] {
+    const at::Tensor qpool = qb.to(at::kFloat).mean(2);
+    const at::Tensor score = at::matmul(qpool, kpool.transpose(1, 2)).masked_fill(cand.logical_not().unsqueeze(1), ninf);
+    const at::Tensor top = std::get<1>(at::topk(score, sp.top_k, 2));
+    const at::Tensor topmask = at::zeros({H, C, N}, dev.dtype(at::kBool)).scatter_(2, top, true) & cand.unsqueeze(1);
+    (void)attn::plan_from_mask(fixed | topmask, width);
+  });
+  attn::PagedKVCache ck = full_cache(), ct = full_cache();
+  attn::CacheCounters cnt_k, cnt_t;
+  cnt_k.reset(cp.device);
+  cnt_t.reset(cp.device);
+  const int64_t base = ck.ring_slot(0);
+  const double mem_kernel = time_ms([&] { (void)attn::sparse_forcing_evict_kernel(ck, base, nb, sp, nullptr, cnt_k); });
+  const double mem_torch = time_ms([&] {
+    for (int64_t s = 0; s < nb; ++s) attn::sparse_forcing_evict_block(ct, base + s, sp, nullptr, cnt_t);
+  });
+  fmt::print("sparse-forcing, default model (H {}, D {}, B {}, {} query blocks, {} KV blocks, top-k {}, {} memory slots)\n", H, D, B,
+             C, N, sp.top_k, cp.memory_slots);
+  fmt::print("{:<34} {:>10} {:>10} {:>8}\n", "op", "kernel ms", "torch ms", "speedup");
+  fmt::print("{:<34} {:>10.4f} {:>10.4f} {:>7.1f}x\n", "block top-k plan (one chunk)", topk_kernel, topk_torch, topk_torch / topk_kernel);
+  fmt::print("{:<34} {:>10.4f} {:>10.4f} {:>7.1f}x\n", "memory update (one frame, 4 blocks)", mem_kernel, mem_torch, mem_torch / mem_kernel);
+  results.push_back({{"op", "block_topk"}, {"kernel_ms", topk_kernel}, {"torch_ms", topk_torch}, {"q_blocks", C}, {"kv_blocks", N}});
+  results.push_back({{"op", "memory_update"}, {"kernel_ms", mem_kernel}, {"torch_ms", mem_torch}, {"evicted_blocks", nb},
+                     {"memory_slots", cp.memory_slots}});
+}
+
 }  // namespace
 
 Runner add_bench_attention(CLI::App* bench) {
   auto opt = std::make_shared<BenchAttnOptions>();
   CLI::App* cmd = bench->add_subcommand("attention", "PBSA vs dense cuDNN / FlashAttention-2 SDPA (CUDA, bf16)");
+  cmd->add_option("--what", opt->what, "pbsa (default): PBSA vs SDPA; sparse-forcing: its top-k and memory kernels vs libtorch")
+      ->check(CLI::IsMember({"pbsa", "sparse-forcing"}));
   cmd->add_option("--json", opt->json, "Also write the results as JSON");
   cmd->add_option("--export-masks", opt->export_masks, "Write the block masks (int32 + masks.json) for scripts/bench_flex.py");
   return [cmd, opt]() -> int {
     if (!*cmd) return -1;
     if (!at::cuda::is_available()) throw UsageError("bench attention: no CUDA device");
+    if (opt->what == "sparse-forcing") {
+      nlohmann::json sf = nlohmann::json::array();
+      bench_sparse_forcing(sf);
+      if (!opt->json.empty()) {
+        std::ofstream f(opt->json);
+        if (!f) throw UsageError("--json '" + opt->json + "': cannot open for writing");
+        f << sf.dump(2) << "\n";
+      }
+      return 0;
+    }
     if (!opt->export_masks.empty()) std::filesystem::create_directories(opt->export_masks);
     const auto dev = at::TensorOptions().device(at::kCUDA, 0);
     nlohmann::json results = nlohmann::json::array(), manifest = nlohmann::json::array();

@@ -62,6 +62,7 @@ PlanContext LayerAttention::Impl::context(const at::Tensor& qb, const at::Tensor
   c.C = C;
   c.N = P + C;
   c.qpool = qb.to(at::kFloat).mean(2);
+  c.qblocks = qb;
   c.kpool = at::cat({cache.kpool, kb.to(at::kFloat).mean(2)}, 1);
   c.valid = at::cat({cache.valid(), at::ones({H, C}, lopt.dtype(at::kBool))}, 1);
   c.region = at::cat({cache.region, at::full({C}, static_cast<int64_t>(kChunk), lopt)});
@@ -131,7 +132,7 @@ void LayerAttention::Impl::evict_oldest() {
   cache.window.pop_front();
   const int64_t base = cache.ring_slot(wf.ring);
   if (cfg.method == Method::SparseForcing) {
-    for (int64_t s = 0; s < nb; ++s) sparse_forcing_evict_block(cache, base + s, cfg.sparse_forcing, tracker.get(), counters);
+    sparse_forcing_evict_blocks(cache, base, nb, cfg.sparse_forcing, tracker.get(), counters);
   } else {
     counters.dropped_blocks.add_(cache.valid().narrow(1, base, nb).sum());
   }

@@ -19,6 +19,8 @@ struct LayerAttention::Impl {
   at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool commit);
   void reset();
   LayerStats stats() const;
+  // The plan inputs of a chunk (public so the gpu tests can build both sparse-forcing plans).
+  PlanContext context(const at::Tensor& qb, const at::Tensor& kb) const;
 
   CacheParams cp;
   MethodConfig cfg;
@@ -43,7 +45,6 @@ struct LayerAttention::Impl {
  private:
   void apply_pending();
   void check_input(const at::Tensor& t, const char* name) const;
-  PlanContext context(const at::Tensor& qb, const at::Tensor& kb) const;
   Plan build_plan(const PlanContext& c) const;
   void commit(const at::Tensor& kb, const at::Tensor& vb, const at::Tensor& chunk_mass);
   void evict_oldest();

@@ -5,6 +5,8 @@
 // Test: tests/attention/test_attention_methods.cpp.
 #pragma once
 
+#include <string>
+
 #include <ATen/ATen.h>
 
 #include "cache.h"
@@ -18,6 +20,7 @@ struct PlanContext {
   const PagedKVCache* cache = nullptr;
   int64_t P = 0, C = 0, N = 0;
   at::Tensor qpool;     // [H, Qb, D] float32
+  at::Tensor qblocks;   // [H, Qb, B, D] the chunk's q blocks (cache dtype); the top-k kernel pools them
   at::Tensor kpool;     // [H, N, D] float32
   at::Tensor valid;     // [H, N] bool
   at::Tensor region;    // [N] int64 Region
@@ -31,7 +34,10 @@ struct PlanContext {
 
 Plan plan_dense(const PlanContext& c);
 Plan plan_window(const PlanContext& c);
+// Runs the block top-k kernel (kernels/, sparseworld/block_topk.h) when sparse_forcing_kernels_eligible,
+// else plan_sparse_forcing_torch; both give the same plan up to score rounding.
 Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p);
+Plan plan_sparse_forcing_torch(const PlanContext& c, const SparseForcingParams& p);
 // cache_share: [H] float, share of the last committed chunk's attention mass that went to the cache.
 Plan plan_light_forcing(const PlanContext& c, const LightForcingParams& p, const at::Tensor& cache_share);
 // hyperplanes: [H, tables * bits, D] float32 (make_hyperplanes).
@@ -48,6 +54,24 @@ struct CacheCounters {
 // into its most similar memory slot, or dropped, per head. tracker may be null.
 void sparse_forcing_evict_block(PagedKVCache& cache, int64_t slot, const SparseForcingParams& p,
                                 RecallTracker* tracker, CacheCounters& counters);
+// Evicts the n blocks at [base, base + n) in slot order: the memory-update kernel
+// (sparseworld/memory_update.h, same rules) when sparse_forcing_kernels_eligible(cache.k), else
+// sparse_forcing_evict_block per block. Does not clear the slots (the caller does).
+void sparse_forcing_evict_blocks(PagedKVCache& cache, int64_t base, int64_t n, const SparseForcingParams& p,
+                                 RecallTracker* tracker, CacheCounters& counters);
+
+// Kernel paths of sparse-forcing (sparse_forcing_kernels.cpp). Eligible: t (q blocks or cache K) on
+// CUDA in bf16/fp16, the reference not forced (SW_ATTN_REFERENCE=1 / force_reference_executor
+// switch the whole engine to the libtorch paths), a build with CUDA libtorch and nvcc.
+bool sparse_forcing_kernels_eligible(const at::Tensor& t, std::string* why = nullptr);
+// fixed: [H, Qb, N] bool kept whatever the score; candidates: [H, N] bool window blocks.
+// Returns a Plan with undefined tensors when the kernel does not take the shape (N > 4096).
+Plan plan_topk_kernel(const at::Tensor& qblocks, const at::Tensor& kpool, const at::Tensor& candidates,
+                      const at::Tensor& fixed, int64_t top_k, int64_t width);
+// False (nothing done) when the kernel does not take the shape (M > 1024); throws on a malformed
+// cache (not contiguous, wrong dtypes).
+bool sparse_forcing_evict_kernel(PagedKVCache& cache, int64_t base, int64_t n, const SparseForcingParams& p,
+                                 RecallTracker* tracker, CacheCounters& counters);
 // TempCache: tokens of the frame just written at new_base that are near-duplicates of the same
 // position in the previous frame (prev_base) absorb it (count-weighted mean, counts add); the
 // previous token is emptied, so the representative always lives in the newest frame.

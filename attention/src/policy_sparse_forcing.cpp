@@ -2,8 +2,9 @@
 // neighbourhood in the most recent frames; sink, memory and chunk always kept. On eviction each
 // block is preserved into memory (replacing the least salient slot), compressed into its most
 // similar slot (count-weighted mean of K and V, counts add -> log(count) bias) or dropped, per head,
-// all with where/gather/scatter so there is no host synchronisation.
-// Test: tests/attention (Methods.*SparseForcing*, BoundedBytes.*).
+// all with where/gather/scatter so there is no host synchronisation. On CUDA bf16/fp16 the plan and
+// the eviction run as kernels instead (sparse_forcing_kernels.cpp; same rules, kernels/README.md).
+// Test: tests/attention (Methods.*SparseForcing*, BoundedBytes.*; kernels vs torch: test_pbsa_dispatch, gpu).
 #include <algorithm>
 #include <limits>
 
@@ -11,27 +12,58 @@
 
 namespace sw::attn {
 
-Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p) {
-  const int64_t H = c.valid.size(0), Q = c.qpool.size(1), nb = c.g->blocks_per_frame;
-  const float ninf = -std::numeric_limits<float>::infinity();
+namespace {
+
+// What both plan paths share: the kept-whatever-the-score set and the row width.
+struct SparseForcingSets {
+  at::Tensor win;    // [H, N] valid window blocks: the top-k candidates
+  at::Tensor fixed;  // [H, Qb, N] sink, chunk, memory (use_memory) and the recent neighbourhood
+  int64_t kk = 0, width = 0;
+};
+
+SparseForcingSets sparse_forcing_sets(const PlanContext& c, const SparseForcingParams& p) {
+  const int64_t Q = c.qpool.size(1), nb = c.g->blocks_per_frame;
+  SparseForcingSets s;
   at::Tensor always = c.region.eq(kSink) | c.region.eq(kChunk);
   if (p.use_memory) always = always | c.region.eq(kMemory);
-  const at::Tensor win = c.valid & c.region.eq(kWindow).unsqueeze(0);  // [H, N]
-  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(win.logical_not().unsqueeze(1), ninf);
-  const int64_t ring_slots = c.cache->ring_frames() * nb;
-  const int64_t kk = std::min(p.top_k, ring_slots);
-  const at::Tensor top = std::get<1>(at::topk(score, kk, 2));
-  const at::Tensor topmask = at::zeros({H, Q, c.N}, c.valid.options()).scatter_(2, top, true) & win.unsqueeze(1);
+  s.win = c.valid & c.region.eq(kWindow).unsqueeze(0);  // [H, N]
   const at::Tensor recent = c.frame.gt(c.newest_frame - p.neighbour_frames).view({1, 1, c.N});
   const at::Tensor near = (c.y.unsqueeze(1) - c.qy.view({1, Q, 1})).abs().le(p.neighbour_radius) &
                           (c.x.unsqueeze(1) - c.qx.view({1, Q, 1})).abs().le(p.neighbour_radius);
-  const at::Tensor neigh = win.unsqueeze(1) & recent & near;
-  const at::Tensor keep = (c.valid & always.unsqueeze(0)).unsqueeze(1) | topmask | neigh;
+  const at::Tensor neigh = s.win.unsqueeze(1) & recent & near;
+  s.fixed = (c.valid & always.unsqueeze(0)).unsqueeze(1) | neigh;
+  const int64_t ring_slots = c.cache->ring_frames() * nb;
+  s.kk = std::min(p.top_k, ring_slots);
   const int64_t side = 2 * p.neighbour_radius + 1;
   const int64_t neigh_max = p.neighbour_frames * std::min(nb, side * side);
-  const int64_t width = c.cache->sink_frames() * nb + (p.use_memory ? c.cache->memory_slots() : 0) + c.C +
-                        std::min(ring_slots, kk + neigh_max);
-  return plan_from_mask(keep, width);
+  s.width = c.cache->sink_frames() * nb + (p.use_memory ? c.cache->memory_slots() : 0) + c.C +
+            std::min(ring_slots, s.kk + neigh_max);
+  return s;
+}
+
+}  // namespace
+
+Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p) {
+  if (!c.qblocks.defined() || !sparse_forcing_kernels_eligible(c.qblocks)) return plan_sparse_forcing_torch(c, p);
+  const SparseForcingSets s = sparse_forcing_sets(c, p);
+  Plan plan = plan_topk_kernel(c.qblocks, c.kpool, s.win, s.fixed, s.kk, std::min(s.width, c.N));
+  return plan.index.defined() ? plan : plan_sparse_forcing_torch(c, p);
+}
+
+Plan plan_sparse_forcing_torch(const PlanContext& c, const SparseForcingParams& p) {
+  const int64_t H = c.valid.size(0), Q = c.qpool.size(1);
+  const float ninf = -std::numeric_limits<float>::infinity();
+  const SparseForcingSets s = sparse_forcing_sets(c, p);
+  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(s.win.logical_not().unsqueeze(1), ninf);
+  const at::Tensor top = std::get<1>(at::topk(score, s.kk, 2));
+  const at::Tensor topmask = at::zeros({H, Q, c.N}, c.valid.options()).scatter_(2, top, true) & s.win.unsqueeze(1);
+  return plan_from_mask(s.fixed | topmask, s.width);
+}
+
+void sparse_forcing_evict_blocks(PagedKVCache& cache, int64_t base, int64_t n, const SparseForcingParams& p,
+                                 RecallTracker* tracker, CacheCounters& counters) {
+  if (sparse_forcing_kernels_eligible(cache.k) && sparse_forcing_evict_kernel(cache, base, n, p, tracker, counters)) return;
+  for (int64_t s = 0; s < n; ++s) sparse_forcing_evict_block(cache, base + s, p, tracker, counters);
 }
 
 void sparse_forcing_evict_block(PagedKVCache& cache, int64_t slot, const SparseForcingParams& p,

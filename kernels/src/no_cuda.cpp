@@ -2,6 +2,8 @@
 #include <stdexcept>
 
 #include "sparseworld/kernels.h"
+#include "sparseworld/block_topk.h"
+#include "sparseworld/memory_update.h"
 #include "sparseworld/pbsa.h"
 
 namespace sw::kernels {
@@ -19,6 +21,13 @@ int pbsa_device_splits(const PbsaParams&) { throw std::runtime_error("pbsa_devic
 size_t pbsa_workspace_bytes(const PbsaParams&) { throw std::runtime_error("pbsa_workspace_bytes: this build has no CUDA"); }
 void pbsa_forward_cuda(const PbsaArgs&, const PbsaParams&, Stream) {
   throw std::runtime_error("pbsa_forward_cuda: this build has no CUDA");
+}
+
+void block_topk_cuda(const BlockTopkArgs&, const BlockTopkParams&, Stream) {
+  throw std::runtime_error("block_topk_cuda: this build has no CUDA");
+}
+void memory_update_cuda(const MemoryUpdateArgs&, const MemoryUpdateParams&, Stream) {
+  throw std::runtime_error("memory_update_cuda: this build has no CUDA");
 }
 
 }  // namespace sw::kernels
