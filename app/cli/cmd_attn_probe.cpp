@@ -181,11 +181,7 @@ Runner add_attn_probe_command(CLI::App& app) {
     for (const Summary& s : all)
       fmt::print("| {} | {:.4f} | {:.4f} | {} | {} | {} | {} | {} | {} | {} |\n", s.method, s.density, s.recall, s.final_bytes,
                  s.peak_bytes, s.reserved, s.merged, s.preserved, s.dropped, s.merged_tokens);
-    if (!opt->json.empty()) {
-      std::ofstream f(opt->json);
-      if (!f) throw UsageError("--json '" + opt->json + "': cannot open for writing");
-      f << rows.dump(2) << "\n";
-    }
+    if (!opt->json.empty()) write_text_atomically(opt->json, rows.dump(2) + "\n", "--json");
     return 0;
   };
 }

@@ -96,11 +96,7 @@ Runner add_bench_command(CLI::App& app) {
       fmt::print("{:>4}x{:<4} {:>22.0f} {:>26.0f}\n", size, size, one, all);
       results.push_back({{"size", size}, {"fps_one_core", one}, {"fps_all_cores", all}, {"threads", threads}});
     }
-    if (!opt->json.empty()) {
-      std::ofstream f(opt->json);
-      if (!f) throw UsageError("--json '" + opt->json + "': cannot open for writing");
-      f << results.dump(2) << "\n";
-    }
+    if (!opt->json.empty()) write_text_atomically(opt->json, results.dump(2) + "\n", "--json");
     return 0;
   };
 }

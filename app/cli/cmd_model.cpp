@@ -114,11 +114,9 @@ int run_rollout(const ModelOptions& o) {
   fmt::print("method {} on {} ({} timing): median {:.3f} ms per chunk of {} frames = {:.1f} frames/s (chunks after the first 2)\n",
              o.method, world.device_name(), world.neural_stats().gpu_timed ? "CUDA events" : "host clock", median, F,
              1000.0 * F / median);
-  if (!o.json.empty()) {
-    std::ofstream f(o.json);
-    if (!f) throw UsageError("--json '" + o.json + "': cannot open for writing");
-    f << nlohmann::json{{"method", o.method}, {"device", world.device_name()}, {"median_ms", median}, {"chunks", rows}}.dump(2) << "\n";
-  }
+  if (!o.json.empty())
+    write_text_atomically(o.json, nlohmann::json{{"method", o.method}, {"device", world.device_name()}, {"median_ms", median}, {"chunks", rows}}.dump(2) + "\n",
+                          "--json");
   return 0;
 }
 

@@ -43,18 +43,6 @@ struct RunOptions {
   bool realtime = false;
 };
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw UsageError("cannot write '" + path + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw UsageError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-}
-
 int run(const RunOptions& o, const CLI::App& cmd) {
   // Inputs first: a bad episode or agent name fails before any Vulkan work.
   Episode episode;

@@ -33,4 +33,8 @@ Runner add_run_command(CLI::App& app);
 // Writes an RGB8 image as PNG, atomically (temp file + rename). Throws UsageError on failure.
 void write_png(const std::string& path, const uint8_t* rgb, int width, int height);
 
+// Writes a text file (JSON results, stats) atomically: an existing file survives a failed write.
+// `flag` names the option the path came from, for the error message. Throws UsageError.
+void write_text_atomically(const std::string& path, const std::string& text, const std::string& flag = "");
+
 }  // namespace sw::cli

@@ -1,6 +1,8 @@
 // safetensors reader/writer with bounds checks; see safetensors.h for the format.
 #include "safetensors.h"
 
+#include "atomic_file.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -170,23 +172,12 @@ void write_one(const std::string& path, const std::vector<std::pair<std::string,
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned, as the spec suggests
   const uint64_t len = text.size();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail(path, "cannot open '" + tmp + "' for writing");
+  const std::string err = detail::write_file_atomically(path, [&](std::ostream& f) {
     f.write(reinterpret_cast<const char*>(&len), 8);
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& [k, t] : tensors) f.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      fail(path, "write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) fail(path, "cannot rename the temp file into place: " + ec.message());
+  });
+  if (!err.empty()) fail(path, err);
 }
 
 }  // namespace

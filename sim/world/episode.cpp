@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include "atomic_file.h"
 #include "sparseworld/sim/reference_world.h"
 
 namespace sw {
@@ -80,28 +81,14 @@ void write_episode(const std::string& path, const Episode& ep) {
   fnv.add(actions.data(), actions.size() * sizeof(float));
   fnv.add(ep.frames.data(), ep.frames.size());
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail(path, "cannot open '" + tmp + "' for writing");
+  const std::string err = detail::write_file_atomically(path, [&](std::ostream& f) {
     f.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
     f.write(ep.metadata_json.data(), static_cast<std::streamsize>(ep.metadata_json.size()));
     f.write(reinterpret_cast<const char*>(actions.data()), static_cast<std::streamsize>(actions.size() * sizeof(float)));
     f.write(reinterpret_cast<const char*>(ep.frames.data()), static_cast<std::streamsize>(ep.frames.size()));
     f.write(reinterpret_cast<const char*>(&fnv.h), sizeof(fnv.h));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      fail(path, "write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot rename temp file into place: " + ec.message());
-  }
+  });
+  if (!err.empty()) fail(path, err);
 }
 
 Episode read_episode(const std::string& path) {
