@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
 #ifdef SW_HAVE_NEURAL_WORLD
   runners.push_back(sw::cli::add_model_command(app));
   runners.push_back(sw::cli::add_train_command(app));
+  runners.push_back(sw::cli::add_eval_command(app));
 #endif
 #ifdef SW_WITH_PLAYER
   runners.push_back(sw::cli::add_play_command(app));

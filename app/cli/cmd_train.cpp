@@ -22,17 +22,13 @@ std::string duration(double s) {
   return t >= 3600 ? fmt::format("{}h{:02d}m", t / 3600, t / 60 % 60) : fmt::format("{}m{:02d}s", t / 60, t % 60);
 }
 
-// Loss curves (log scale) of every stage, one colour each, into an RGB image.
+// Loss curves (log10) of every stage, one colour each.
 void plot_loss(const std::string& csv, const std::string& png) {
   std::ifstream f(csv);
   std::string line;
   std::getline(f, line);  // header
-  struct Point {
-    int stage;
-    double x, y;
-  };
-  std::vector<Point> pts;
-  std::vector<std::string> stages;
+  std::vector<std::vector<std::pair<double, double>>> series;
+  std::string last_stage;
   double x = 0;
   while (std::getline(f, line)) {
     std::stringstream ss(line);
@@ -40,41 +36,13 @@ void plot_loss(const std::string& csv, const std::string& png) {
     std::getline(ss, stage, ',');
     std::getline(ss, step, ',');
     std::getline(ss, loss, ',');
-    if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+    if (series.empty() || stage != last_stage) series.emplace_back();
+    last_stage = stage;
     const double l = std::stod(loss);
-    if (l > 0 && std::isfinite(l)) pts.push_back({static_cast<int>(stages.size()) - 1, x, std::log10(l)});
+    if (l > 0 && std::isfinite(l)) series.back().push_back({x, std::log10(l)});
     x += 1;
   }
-  if (pts.empty()) return;
-  const int W = 800, H = 400, m = 30;
-  std::vector<uint8_t> img(static_cast<size_t>(W) * H * 3, 255);
-  double ymin = pts[0].y, ymax = pts[0].y;
-  for (const auto& p : pts) ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
-  if (ymax - ymin < 1e-9) ymax = ymin + 1;
-  const uint8_t colours[3][3] = {{200, 60, 40}, {40, 110, 200}, {40, 160, 70}};
-  auto put = [&](int px, int py, const uint8_t* c) {
-    if (px < 0 || py < 0 || px >= W || py >= H) return;
-    for (int k = 0; k < 3; ++k) img[(static_cast<size_t>(py) * W + px) * 3 + k] = c[k];
-  };
-  const uint8_t grey[3] = {160, 160, 160};
-  for (int i = m; i < W - m; ++i) put(i, H - m, grey);
-  for (int j = m; j < H - m; ++j) put(m, j, grey);
-  for (int d = static_cast<int>(std::ceil(ymin)); d <= static_cast<int>(std::floor(ymax)); ++d) {  // decades
-    const int py = H - m - static_cast<int>((d - ymin) / (ymax - ymin) * (H - 2 * m));
-    for (int i = m; i < W - m; i += 4) put(i, py, grey);
-  }
-  const double xmax = std::max(1.0, pts.back().x);
-  for (size_t i = 1; i < pts.size(); ++i) {
-    if (pts[i].stage != pts[i - 1].stage) continue;
-    const double x0 = m + pts[i - 1].x / xmax * (W - 2 * m), y0 = H - m - (pts[i - 1].y - ymin) / (ymax - ymin) * (H - 2 * m);
-    const double x1 = m + pts[i].x / xmax * (W - 2 * m), y1 = H - m - (pts[i].y - ymin) / (ymax - ymin) * (H - 2 * m);
-    const int n = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
-    for (int k = 0; k <= n; ++k) {
-      const double t = static_cast<double>(k) / n;
-      for (int dy = 0; dy < 2; ++dy) put(static_cast<int>(x0 + (x1 - x0) * t), static_cast<int>(y0 + (y1 - y0) * t) + dy, colours[pts[i].stage % 3]);
-    }
-  }
-  write_png(png, img.data(), W, H);
+  if (!series.empty()) plot_series_png(png, series);
 }
 
 }  // namespace

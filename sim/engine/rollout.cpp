@@ -47,7 +47,7 @@ void Rollout::commit(const at::Tensor& latents, const at::Tensor& actions) {
 }
 
 at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions, int steps,
-                             const std::function<void()>& denoise_done) {
+                             const std::function<void()>& denoise_done, bool commit) {
   torch::NoGradGuard ng;
   const at::Tensor a = actions.to(device_, dtype_);
   at::Tensor x = noise.to(device_, dtype_);
@@ -56,6 +56,7 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
     x = x + (t_next - t) * velocity(x, t, a, false);
   }
   if (denoise_done) denoise_done();
+  if (!commit) return x;
   velocity(x, 0.0, a, true);  // the clean pass writes this chunk's K/V into the cache
   frame0_ += x.size(0);
   return x;

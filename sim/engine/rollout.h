@@ -22,10 +22,12 @@ class Rollout {
   void set_method(const attn::MethodConfig& m);
   // Commits clean latents [F, C, g, g] (context frames) with their actions [F, action_dim].
   void commit(const at::Tensor& latents, const at::Tensor& actions);
-  // Samples the next chunk from noise [F, C, g, g] under actions [F, action_dim]; commits it.
-  // Returns the clean latents. `denoise_done` is called between sampling and the clean pass.
+  // Samples the next chunk from noise [F, C, g, g] under actions [F, action_dim] and, when
+  // `commit`, runs the clean pass that writes it into the cache (evaluation predicts without
+  // committing, then commits the ground truth). Returns the clean latents. `denoise_done` is
+  // called between sampling and the clean pass.
   at::Tensor generate(const at::Tensor& noise, const at::Tensor& actions, int steps,
-                      const std::function<void()>& denoise_done = {});
+                      const std::function<void()>& denoise_done = {}, bool commit = true);
   int64_t frames_committed() const { return frame0_; }
   std::vector<attn::LayerAttention>& layers() { return layers_; }
 

@@ -1,0 +1,54 @@
+// Quality of the neural world against the reference world (ground truth we own): image metrics,
+// and the evaluation runs behind `sparseworld eval`. Test: tests/eval/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sw::eval {
+
+// PSNR in dB of two RGB8 images of the same size (infinity when identical).
+double psnr(const uint8_t* a, const uint8_t* b, int width, int height);
+// SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03) on luma, in [-1, 1].
+double ssim(const uint8_t* a, const uint8_t* b, int width, int height);
+
+// Image statistics used by the drift check: mean and standard deviation of luma, and the mean
+// absolute luma change from the previous frame (0 for a frozen video).
+struct FrameStats {
+  double mean = 0, stddev = 0, motion = 0;
+};
+FrameStats frame_stats(const uint8_t* rgb, const uint8_t* previous_or_null, int width, int height);
+
+struct EvalParams {
+  std::string model_path;
+  std::vector<std::string> methods = {"dense", "window", "sparse-forcing", "light-forcing", "tempcache"};
+  std::string device = "auto";
+  int seeds = 4;                              // held-out worlds (seeds from 1,000,000,000 up: never trained on)
+  std::vector<double> horizons_s = {1, 5, 20, 60};  // rollout checkpoints, seconds of game time
+  double drift_seconds = 300;                 // length of the drift rollout
+  int sample_steps = 0;                       // 0: the model's
+  void validate() const;                      // throws std::invalid_argument naming the field
+};
+
+struct MethodResult {
+  std::string method;
+  double teacher_psnr = 0, teacher_ssim = 0;       // next chunk from ground-truth context
+  std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
+  double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
+  double drift_std_min = 0, drift_motion_mean = 0;
+  double truth_mean_lo = 0, truth_mean_hi = 0, truth_std_min = 0, truth_motion_mean = 0;
+  bool drift_ok = false;  // mean within the truth's range (with margin), not flat, not frozen
+  double ms_per_chunk = 0;
+};
+
+struct EvalReport {
+  std::vector<double> horizons_s;
+  std::vector<MethodResult> methods;
+  std::string json() const;
+};
+
+EvalReport run_eval(const EvalParams& params, const std::function<void(const std::string&)>& log = {});
+
+}  // namespace sw::eval
