@@ -1,8 +1,9 @@
 // `sparseworld eval`: the neural world against the reference world on held-out worlds, for every
-// attention method: teacher-forced next-chunk PSNR/SSIM, rollout PSNR/SSIM at horizons, drift.
+// attention method: teacher-forced next-chunk PSNR/SSIM and action fidelity, rollout PSNR/SSIM at
+// horizons, the out-and-back revisit test, drift.
 // Prints a table, writes JSON and a PSNR-vs-horizon plot. Try (CPU, tiny model, seconds):
 //   sparseworld model init --config tiny --out /tmp/t.safetensors
-//   sparseworld eval --model /tmp/t.safetensors --seeds 1 --horizons 1,2 --drift-seconds 3 --out /tmp/eval
+//   sparseworld eval --model /tmp/t.safetensors --seeds 1 --horizons 1,2 --drift-seconds 3 --revisit-seconds 10 --out /tmp/eval
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -39,6 +40,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--seeds", o->params.seeds, "Held-out worlds")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--horizons", o->horizons, "Rollout horizons in seconds (comma-separated)")->capture_default_str();
   cmd->add_option("--drift-seconds", o->params.drift_seconds, "Length of the drift rollout (seconds of game time)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--revisit-seconds", o->params.revisit_seconds, "Length of the out-and-back rollout of the revisit test")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
@@ -64,7 +66,7 @@ Runner add_eval_command(CLI::App& app) {
     const eval::EvalReport r = eval::run_eval(o->params, [](const std::string& m) { fmt::print(stderr, "{}\n", m); });
     std::string head = fmt::format("{:<15} {:>10} {:>8}", "method", "TF PSNR", "TF SSIM");
     for (double h : r.horizons_s) head += fmt::format(" {:>12}", fmt::format("{}s PSNR/SSIM", h));
-    fmt::print("{} {:>6} {:>10}\n", head, "drift", "ms/chunk");
+    fmt::print("{} {:>8} {:>8} {:>6} {:>10}\n", head, "actions", "revisit", "drift", "ms/chunk");
     std::vector<std::vector<std::pair<double, double>>> series;
     for (const auto& m : r.methods) {
       std::string line = fmt::format("{:<15} {:>10.2f} {:>8.3f}", m.method, m.teacher_psnr, m.teacher_ssim);
@@ -73,7 +75,8 @@ Runner add_eval_command(CLI::App& app) {
         line += fmt::format(" {:>12}", fmt::format("{:.2f}/{:.3f}", m.horizon_psnr[h], m.horizon_ssim[h]));
         series.back().push_back({r.horizons_s[h], m.horizon_psnr[h]});
       }
-      fmt::print("{} {:>6} {:>10.1f}\n", line, m.drift_ok ? "ok" : "FAIL", m.ms_per_chunk);
+      fmt::print("{} {:>7.1f}% {:>8} {:>6} {:>10.1f}\n", line, 100.0 * m.action_accuracy,
+                 m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.drift_ok ? "ok" : "FAIL", m.ms_per_chunk);
     }
     write_text_atomically(o->out + "/eval.json", r.json() + "\n", "--out");
     plot_series_png(o->out + "/psnr_vs_horizon.png", series);

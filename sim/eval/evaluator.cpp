@@ -23,6 +23,22 @@ namespace {
 constexpr uint64_t kHeldOutSeedBase = 1000000000ULL;  // training draws world seeds below 10^6
 constexpr int kTeacherChunks = 8;                     // chunks per teacher-forced clip
 constexpr double kDriftMargin = 0.15;                 // of the truth's mean-luma range, each side
+constexpr int kTeacherWarmup = 40;                    // agent frames before a teacher-forced clip
+
+// Actions the fidelity test tells apart: (forward, strafe, turn).
+constexpr float kCandidates[][3] = {{0, 0, 0}, {1, 0, 0}, {-1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+constexpr int kNumCandidates = sizeof(kCandidates) / sizeof(kCandidates[0]);
+
+int action_class(const Action& a) {
+  int best = 0;
+  float best_d = 1e30f;
+  for (int c = 0; c < kNumCandidates; ++c) {
+    const float d0 = a.forward - kCandidates[c][0], d1 = a.strafe - kCandidates[c][1], d2 = a.turn - kCandidates[c][2];
+    const float d = d0 * d0 + d1 * d1 + d2 * d2;
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
 }  // namespace
 
 void EvalParams::validate() const {
@@ -34,6 +50,7 @@ void EvalParams::validate() const {
   for (double h : horizons_s)
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
+  if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
   if (device != "auto" && device != "cpu" && device != "cuda") throw std::invalid_argument("eval: device '" + device + "' is not auto, cpu or cuda");
 }
 
@@ -44,45 +61,120 @@ std::vector<uint8_t> to_rgb8(const at::Tensor& rgb) {  // [N, 3, S, S] float in 
   return std::vector<uint8_t>(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
 }
 
-// (1) Teacher forcing: mean PSNR/SSIM of each chunk predicted from the true chunks before it.
-std::pair<double, double> teacher_forced(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype) {
+// (1) Teacher forcing: mean PSNR/SSIM of each chunk predicted from the true chunks before it,
+// and action fidelity: from the true state before each predicted frame, render every candidate
+// action in the reference world; the action is recovered when the closest candidate (MSE) is the
+// class of the action actually taken.
+struct TeacherResult {
+  double psnr = 0, ssim = 0, action_accuracy = 0;
+};
+
+TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype) {
   auto m = model::load_model(p.model_path, dev, dtype);
   const model::ModelConfig& c = m->config;
-  const int F = c.chunk_frames, S = c.frame_size;
+  const int F = c.chunk_frames, S = c.frame_size, T = F * kTeacherChunks;
+  const size_t fb = static_cast<size_t>(S) * S * 3;
   attn::MethodConfig mc;
   mc.method = attn::method_from_name(method);
   WorldParams wp;
   wp.width = wp.height = S;
   double psum = 0, ssum = 0;
-  int n = 0;
+  int n = 0, recovered = 0;
   torch::NoGradGuard ng;
   for (int s = 0; s < p.seeds; ++s) {
-    const Episode ep = record_episode({kHeldOutSeedBase + static_cast<uint64_t>(s), "explorer", static_cast<uint64_t>(s), F * kTeacherChunks, 40}, wp);
-    const at::Tensor rgb = at::from_blob(const_cast<uint8_t*>(ep.frames.data()), {F * kTeacherChunks, S, S, 3}, at::kByte)
-                               .permute({0, 3, 1, 2}).to(at::kFloat).div(127.5).sub(1.0).to(dev, dtype);
+    const uint64_t seed = kHeldOutSeedBase + static_cast<uint64_t>(s);
+    ReferenceWorld world(wp);
+    world.reset(seed);
+    auto agent = make_agent("explorer", seed);
+    for (int t = 0; t < kTeacherWarmup; ++t) world.apply_action(agent->act(world));
+    std::vector<PlayerState> before(static_cast<size_t>(T));
+    std::vector<Action> actions(static_cast<size_t>(T));
+    std::vector<uint8_t> frames(static_cast<size_t>(T) * fb);
+    for (int t = 0; t < T; ++t) {  // frame 0: the current view (action 0 is the no-op)
+      before[t] = world.player();
+      if (t > 0) {
+        actions[t] = agent->act(world).clamped();
+        world.apply_action(actions[t]);
+      }
+      world.render(frames.data() + t * fb, S, S);
+    }
+    const at::Tensor rgb = at::from_blob(frames.data(), {T, S, S, 3}, at::kByte).permute({0, 3, 1, 2}).to(at::kFloat).div(127.5).sub(1.0).to(dev, dtype);
     std::vector<float> a;
-    for (const Action& x : ep.actions)
+    for (const Action& x : actions)
       for (float v : x.to_array()) a.push_back(v);
-    const at::Tensor acts = at::from_blob(a.data(), {F * kTeacherChunks, 5}, at::kFloat).clone();
+    const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
     engine::Rollout roll(*m, mc, dev, dtype, 0);
+    std::vector<uint8_t> candidate(fb);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
-        const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, kHeldOutSeedBase + s, k), acts.narrow(0, k * F, F),
+        const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
                                               p.sample_steps ? p.sample_steps : c.sample_steps, {}, false);
         const std::vector<uint8_t> gen = to_rgb8(m->tokenizer->decode(pred));
         for (int f = 0; f < F; ++f) {
-          const uint8_t* g = gen.data() + static_cast<size_t>(f) * S * S * 3;
-          const uint8_t* t = ep.frame(static_cast<size_t>(k * F + f));
-          psum += std::min(psnr(g, t, S, S), 99.0);
-          ssum += ssim(g, t, S, S);
+          const int t = k * F + f;
+          const uint8_t* g = gen.data() + static_cast<size_t>(f) * fb;
+          psum += std::min(psnr(g, frames.data() + t * fb, S, S), 99.0);
+          ssum += ssim(g, frames.data() + t * fb, S, S);
+          int best = 0;
+          double best_mse = 1e300;
+          for (int cand = 0; cand < kNumCandidates; ++cand) {
+            world.set_player(before[t]);
+            world.apply_action({kCandidates[cand][0], kCandidates[cand][1], kCandidates[cand][2], 0, actions[t].use});
+            world.render(candidate.data(), S, S);
+            double mse = 0;
+            for (size_t i = 0; i < fb; ++i) mse += (static_cast<double>(g[i]) - candidate[i]) * (static_cast<double>(g[i]) - candidate[i]);
+            if (mse < best_mse) best_mse = mse, best = cand;
+          }
+          recovered += best == action_class(actions[t]);
           ++n;
         }
       }
       roll.commit(z.narrow(0, k * F, F), acts.narrow(0, k * F, F));
     }
   }
-  return {psum / n, ssum / n};
+  return {psum / n, ssum / n, static_cast<double>(recovered) / n};
+}
+
+// Runs the neural world and the reference world side by side under an agent's actions for
+// `frames` frames after the context; on_frame(frame, generated, truth, agent) sees each frame.
+// Returns the mean time per chunk.
+double lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uint64_t seed, const std::string& agent_name, int64_t frames,
+                const std::function<void(int64_t, const Frame&, const Frame&, const Agent&)>& on_frame) {
+  NeuralWorldParams np;
+  np.model_path = p.model_path;
+  np.device = on_gpu ? "cuda" : "cpu";
+  np.sample_steps = p.sample_steps;
+  np.method.method = attn::method_from_name(method);
+  NeuralWorld world(np);
+  world.reset(seed);
+  const int F = world.chunk_frames(), S = world.width();
+  WorldParams wp;
+  wp.width = wp.height = S;
+  ReferenceWorld truth(wp);
+  truth.reset(seed);
+  std::vector<Frame> skip;
+  truth.step(std::vector<Action>(static_cast<size_t>(F - 1)), skip);  // the context: standing still, as NeuralWorld::reset
+  auto agent = make_agent(agent_name, seed);
+  double ms = 0;
+  int64_t chunks = 0;
+  std::vector<Frame> gen, gt;
+  for (int64_t done = 0; done < frames; done += F) {
+    std::vector<Action> acts;
+    gt.clear();
+    for (int i = 0; i < F; ++i) {
+      acts.push_back(agent->act(truth).clamped());
+      std::vector<Frame> one;
+      truth.step(std::span<const Action>(&acts.back(), 1), one);
+      gt.push_back(one[0]);
+    }
+    world.step(acts, gen);
+    const NeuralStats& ns = world.neural_stats();
+    ms += ns.denoise_ms + ns.commit_ms + ns.decode_ms;
+    ++chunks;
+    for (int i = 0; i < F; ++i) on_frame(done + i + 1, gen[i], gt[i], *agent);
+  }
+  return ms / std::max<int64_t>(1, chunks);
 }
 
 struct Range {
@@ -113,7 +205,10 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   for (const std::string& method : p.methods) {
     MethodResult r;
     r.method = method;
-    std::tie(r.teacher_psnr, r.teacher_ssim) = teacher_forced(p, method, dev, dtype);
+    const TeacherResult tf = teacher_forced(p, method, dev, dtype);
+    r.teacher_psnr = tf.psnr;
+    r.teacher_ssim = tf.ssim;
+    r.action_accuracy = tf.action_accuracy;
     // (2) + (3): one rollout per seed in lockstep with the reference world; drift on seed 0.
     r.horizon_psnr.assign(p.horizons_s.size(), 0.0);
     r.horizon_ssim.assign(p.horizons_s.size(), 0.0);
@@ -121,55 +216,36 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     double ms_total = 0;
     int64_t chunks_total = 0;
     for (int s = 0; s < p.seeds; ++s) {
-      NeuralWorldParams np;
-      np.model_path = p.model_path;
-      np.device = on_gpu ? "cuda" : "cpu";
-      np.sample_steps = p.sample_steps;
-      np.method.method = attn::method_from_name(method);
-      NeuralWorld world(np);
-      const uint64_t seed = kHeldOutSeedBase + 100 + static_cast<uint64_t>(s);
-      world.reset(seed);
-      const int F = world.chunk_frames(), S = world.width();
-      WorldParams wp;
-      wp.width = wp.height = S;
-      ReferenceWorld truth(wp);
-      truth.reset(seed);
-      std::vector<Frame> skip;
-      truth.step(std::vector<Action>(static_cast<size_t>(F - 1)), skip);  // the context: standing still, as NeuralWorld::reset
-      auto agent = make_agent("explorer", seed);
       const double seconds = s == 0 ? std::max(max_h, p.drift_seconds) : max_h;
       const int64_t frames = static_cast<int64_t>(std::ceil(seconds * kGameFramesPerSecond));
-      std::vector<Frame> gen, gt;
       std::vector<uint8_t> prev_gen, prev_gt;
-      for (int64_t t = F; t < frames + F; t += F) {
-        std::vector<Action> acts;
-        gt.clear();
-        for (int i = 0; i < F; ++i) {
-          acts.push_back(agent->act(truth).clamped());
-          std::vector<Frame> one;
-          truth.step(std::span<const Action>(&acts.back(), 1), one);
-          gt.push_back(one[0]);
-        }
-        world.step(acts, gen);
-        const NeuralStats& ns = world.neural_stats();
-        ms_total += ns.denoise_ms + ns.commit_ms + ns.decode_ms;
-        ++chunks_total;
-        for (int i = 0; i < F; ++i) {
-          const int64_t frame = t + i - F + 1;  // game frames since the context
-          for (size_t h = 0; h < p.horizons_s.size(); ++h)
-            if (frame == static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond))) {
-              r.horizon_psnr[h] += std::min(psnr(gen[i].rgb.data(), gt[i].rgb.data(), S, S), 99.0) / p.seeds;
-              r.horizon_ssim[h] += ssim(gen[i].rgb.data(), gt[i].rgb.data(), S, S) / p.seeds;
-            }
-          if (s == 0) {
-            gen_range.add(frame_stats(gen[i].rgb.data(), prev_gen.empty() ? nullptr : prev_gen.data(), S, S));
-            truth_range.add(frame_stats(gt[i].rgb.data(), prev_gt.empty() ? nullptr : prev_gt.data(), S, S));
-            prev_gen = gen[i].rgb;
-            prev_gt = gt[i].rgb;
-          }
-        }
-      }
+      ms_total += lockstep(on_gpu, p, method, kHeldOutSeedBase + 100 + static_cast<uint64_t>(s), "explorer", frames,
+                           [&](int64_t frame, const Frame& gen, const Frame& gt, const Agent&) {
+                             const int S = gen.width;
+                             for (size_t h = 0; h < p.horizons_s.size(); ++h)
+                               if (frame == static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond))) {
+                                 r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), 99.0) / p.seeds;
+                                 r.horizon_ssim[h] += ssim(gen.rgb.data(), gt.rgb.data(), S, S) / p.seeds;
+                               }
+                             if (s == 0) {
+                               gen_range.add(frame_stats(gen.rgb.data(), prev_gen.empty() ? nullptr : prev_gen.data(), S, S));
+                               truth_range.add(frame_stats(gt.rgb.data(), prev_gt.empty() ? nullptr : prev_gt.data(), S, S));
+                               prev_gen = gen.rgb;
+                               prev_gt = gt.rgb;
+                             }
+                           });
+      ++chunks_total;
     }
+    // (4) Revisit: PSNR on frames where an out-and-back agent returns over places it saw before
+    // (memory should beat a plain window there).
+    double revisit_sum = 0;
+    lockstep(on_gpu, p, method, kHeldOutSeedBase + 200, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
+             [&](int64_t, const Frame& gen, const Frame& gt, const Agent& agent) {
+               if (!agent.revisiting()) return;
+               revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), 99.0);
+               ++r.revisit_frames;
+             });
+    r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;
     r.drift_mean_lo = gen_range.lo;
     r.drift_mean_hi = gen_range.hi;
     r.drift_std_min = gen_range.std_min;
@@ -183,7 +259,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     const double margin = kDriftMargin * (truth_range.hi - truth_range.lo);
     r.drift_ok = gen_range.lo >= truth_range.lo - margin && gen_range.hi <= truth_range.hi + margin &&
                  gen_range.std_min >= 0.5 * truth_range.std_min && r.drift_motion_mean >= 0.2 * r.truth_motion_mean;
-    r.ms_per_chunk = ms_total / std::max<int64_t>(1, chunks_total);
+    r.ms_per_chunk = ms_total / std::max<int64_t>(1, chunks_total);  // mean of the per-seed means
     if (log) log("evaluated " + method);
     report.methods.push_back(r);
   }
@@ -196,6 +272,8 @@ std::string EvalReport::json() const {
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},
                             {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}}},
+                            {"action_accuracy", m.action_accuracy},
+                            {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
                             {"rollout_psnr", m.horizon_psnr},
                             {"rollout_ssim", m.horizon_ssim},
                             {"drift",

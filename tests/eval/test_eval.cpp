@@ -22,7 +22,7 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   fs::create_directories(dir);
   const std::string model = (dir / "tiny.safetensors").string();
   ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
-  const auto r = run_cli("eval --model " + model + " --seeds 1 --horizons 0.5,1 --drift-seconds 2 --device cpu --out " + (dir / "out").string());
+  const auto r = run_cli("eval --model " + model + " --seeds 1 --horizons 0.5,1 --drift-seconds 2 --revisit-seconds 12 --device cpu --out " + (dir / "out").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream f(dir / "out" / "eval.json");
   const nlohmann::json j = nlohmann::json::parse(f);
@@ -30,6 +30,10 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   for (const auto& m : j["methods"]) {
     EXPECT_EQ(m["rollout_psnr"].size(), 2u);
     EXPECT_GT(m["teacher_forced"]["psnr"].get<double>(), 0.0);
+    const double acc = m["action_accuracy"].get<double>();
+    EXPECT_GE(acc, 0.0);
+    EXPECT_LE(acc, 1.0);
+    EXPECT_GT(m["revisit"]["frames"].get<int64_t>(), 0) << "the out-and-back agent returns within 12 s";
     EXPECT_FALSE(m["drift"]["ok"].get<bool>()) << "an untrained model's flat output must fail the drift check";
     EXPECT_GT(m["drift"]["truth_std_min"].get<double>(), m["drift"]["std_min"].get<double>());
   }

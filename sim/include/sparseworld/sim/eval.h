@@ -28,6 +28,7 @@ struct EvalParams {
   int seeds = 4;                              // held-out worlds (seeds from 1,000,000,000 up: never trained on)
   std::vector<double> horizons_s = {1, 5, 20, 60};  // rollout checkpoints, seconds of game time
   double drift_seconds = 300;                 // length of the drift rollout
+  double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
   void validate() const;                      // throws std::invalid_argument naming the field
 };
@@ -35,6 +36,9 @@ struct EvalParams {
 struct MethodResult {
   std::string method;
   double teacher_psnr = 0, teacher_ssim = 0;       // next chunk from ground-truth context
+  double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
+  double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
+  int64_t revisit_frames = 0;
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
   double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
   double drift_std_min = 0, drift_motion_mean = 0;
