@@ -25,20 +25,6 @@ constexpr int kTeacherChunks = 8;                     // chunks per teacher-forc
 constexpr double kDriftMargin = 0.15;                 // of the truth's mean-luma range, each side
 constexpr int kTeacherWarmup = 40;                    // agent frames before a teacher-forced clip
 
-// Actions the fidelity test tells apart: (forward, strafe, turn).
-constexpr float kCandidates[][3] = {{0, 0, 0}, {1, 0, 0}, {-1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
-constexpr int kNumCandidates = sizeof(kCandidates) / sizeof(kCandidates[0]);
-
-int action_class(const Action& a) {
-  int best = 0;
-  float best_d = 1e30f;
-  for (int c = 0; c < kNumCandidates; ++c) {
-    const float d0 = a.forward - kCandidates[c][0], d1 = a.strafe - kCandidates[c][1], d2 = a.turn - kCandidates[c][2];
-    const float d = d0 * d0 + d1 * d1 + d2 * d2;
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
-}
 }  // namespace
 
 void EvalParams::validate() const {
@@ -79,7 +65,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
   WorldParams wp;
   wp.width = wp.height = S;
   double psum = 0, ssum = 0;
-  int n = 0, recovered = 0;
+  int n = 0, recovered = 0, scored = 0;
   torch::NoGradGuard ng;
   for (int s = 0; s < p.seeds; ++s) {
     const uint64_t seed = kHeldOutSeedBase + static_cast<uint64_t>(s);
@@ -89,12 +75,29 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     for (int t = 0; t < kTeacherWarmup; ++t) world.apply_action(agent->act(world));
     std::vector<PlayerState> before(static_cast<size_t>(T));
     std::vector<Action> actions(static_cast<size_t>(T));
+    std::vector<uint8_t> visible(static_cast<size_t>(T), 0);
+    // Discrete candidate actions held for 1-4 frames (SplitMix64 of the seed): action fidelity is
+    // only well posed when the taken action is one of the candidates.
+    uint64_t rng_state = seed;
+    auto next = [&rng_state] {
+      rng_state += 0x9E3779B97F4A7C15ULL;
+      uint64_t x = rng_state;
+      x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+      return x ^ (x >> 31);
+    };
+    int cls = 0, hold = 0;
     std::vector<uint8_t> frames(static_cast<size_t>(T) * fb);
     for (int t = 0; t < T; ++t) {  // frame 0: the current view (action 0 is the no-op)
       before[t] = world.player();
       if (t > 0) {
-        actions[t] = agent->act(world).clamped();
+        if (hold-- <= 0) {
+          cls = static_cast<int>(next() % kActionCandidates);
+          hold = static_cast<int>(next() % 4);
+        }
+        actions[t] = candidate_action(cls);
         world.apply_action(actions[t]);
+        visible[t] = action_visible(before[t], world.player(), cls);
       }
       world.render(frames.data() + t * fb, S, S);
     }
@@ -105,7 +108,6 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
     engine::Rollout roll(*m, mc, dev, dtype, 0);
-    std::vector<uint8_t> candidate(fb);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
         const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
@@ -116,24 +118,17 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
           const uint8_t* g = gen.data() + static_cast<size_t>(f) * fb;
           psum += std::min(psnr(g, frames.data() + t * fb, S, S), 99.0);
           ssum += ssim(g, frames.data() + t * fb, S, S);
-          int best = 0;
-          double best_mse = 1e300;
-          for (int cand = 0; cand < kNumCandidates; ++cand) {
-            world.set_player(before[t]);
-            world.apply_action({kCandidates[cand][0], kCandidates[cand][1], kCandidates[cand][2], 0, actions[t].use});
-            world.render(candidate.data(), S, S);
-            double mse = 0;
-            for (size_t i = 0; i < fb; ++i) mse += (static_cast<double>(g[i]) - candidate[i]) * (static_cast<double>(g[i]) - candidate[i]);
-            if (mse < best_mse) best_mse = mse, best = cand;
+          if (visible[t]) {
+            recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);
+            ++scored;
           }
-          recovered += best == action_class(actions[t]);
           ++n;
         }
       }
       roll.commit(z.narrow(0, k * F, F), acts.narrow(0, k * F, F));
     }
   }
-  return {psum / n, ssum / n, static_cast<double>(recovered) / n};
+  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0};
 }
 
 // Runs the neural world and the reference world side by side under an agent's actions for

@@ -88,4 +88,41 @@ FrameStats frame_stats(const uint8_t* rgb, const uint8_t* prev, int width, int h
   return s;
 }
 
+namespace {
+constexpr float kCandidates[kActionCandidates][3] = {{0, 0, 0}, {1, 0, 0}, {-1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+}  // namespace
+
+int action_class(const Action& a) {
+  int best = 0;
+  float best_d = 1e30f;
+  for (int c = 0; c < kActionCandidates; ++c) {
+    const float d0 = a.forward - kCandidates[c][0], d1 = a.strafe - kCandidates[c][1], d2 = a.turn - kCandidates[c][2];
+    const float d = d0 * d0 + d1 * d1 + d2 * d2;
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+Action candidate_action(int cls) { return {kCandidates[cls][0], kCandidates[cls][1], kCandidates[cls][2], 0, 0}; }
+
+bool action_visible(const PlayerState& before, const PlayerState& after, int cls) {
+  return cls == 0 || after.x != before.x || after.y != before.y || after.angle != before.angle;
+}
+
+int recover_action_class(ReferenceWorld& world, const PlayerState& before, float use, const uint8_t* frame) {
+  const int w = world.width(), h = world.height();
+  std::vector<uint8_t> candidate(static_cast<size_t>(w) * h * 3);
+  int best = 0;
+  double best_mse = 1e300;
+  for (int c = 0; c < kActionCandidates; ++c) {
+    world.set_player(before);
+    world.apply_action({kCandidates[c][0], kCandidates[c][1], kCandidates[c][2], 0, use});
+    world.render(candidate.data(), w, h);
+    double mse = 0;
+    for (size_t i = 0; i < candidate.size(); ++i) mse += (static_cast<double>(frame[i]) - candidate[i]) * (static_cast<double>(frame[i]) - candidate[i]);
+    if (mse < best_mse) best_mse = mse, best = c;
+  }
+  return best;
+}
+
 }  // namespace sw::eval

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sparseworld/sim/reference_world.h"
+
 namespace sw::eval {
 
 // PSNR in dB of two RGB8 images of the same size (infinity when identical).
@@ -20,6 +22,17 @@ struct FrameStats {
   double mean = 0, stddev = 0, motion = 0;
 };
 FrameStats frame_stats(const uint8_t* rgb, const uint8_t* previous_or_null, int width, int height);
+
+// Action fidelity: which of a small set of candidate actions (none, forward, back, strafe left and
+// right, turn left and right) explains `frame` when applied in `world` from the state `before`
+// (the world's player state is changed). action_class maps any action to its nearest candidate.
+int action_class(const Action& a);
+Action candidate_action(int cls);  // the candidate itself (no sprint, no use)
+// A frame is scored only when its action had a visible effect: an action blocked by a wall looks
+// exactly like standing still, whatever the model does.
+bool action_visible(const PlayerState& before, const PlayerState& after, int cls);
+int recover_action_class(ReferenceWorld& world, const PlayerState& before, float use, const uint8_t* frame);
+inline constexpr int kActionCandidates = 7;
 
 struct EvalParams {
   std::string model_path;
