@@ -3,6 +3,7 @@
 // warm-up; reports the median of repeated runs.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -87,6 +88,11 @@ Runner add_bench_command(CLI::App& app) {
       if (const int rc = attention(); rc != -1) return rc;
     }
     if (!*world) return -1;
+    if (!opt->json.empty()) {  // fail before a minute of benchmarking, not after
+      const auto parent = std::filesystem::path(opt->json).parent_path();
+      if (!parent.empty() && !std::filesystem::is_directory(parent))
+        throw UsageError("--json '" + opt->json + "': folder '" + parent.string() + "' does not exist");
+    }
     const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     nlohmann::json results = nlohmann::json::array();
     fmt::print("{:>9} {:>22} {:>26}\n", "size", "frames/s (1 core)", fmt::format("frames/s ({} threads)", threads));

@@ -80,9 +80,10 @@ Runner add_train_command(CLI::App& app) {
     const bool tty = isatty(fileno(stderr));
     auto progress = [tty](const train::Progress& pr) {
       const int width = 24, filled = static_cast<int>(width * pr.step / std::max<int64_t>(1, pr.total));
-      fmt::print(stderr, "{}[{}] {:>3} [{}{}] {}/{} loss {:.4f} | {:.0f} frames/s | ~{:.1f} TFLOP/s | {} elapsed, ETA {}{}",
+      fmt::print(stderr, "{}[{}] {:>3} [{}{}] {}/{} loss {:.4f} | {:.0f} frames/s{} | {} elapsed, ETA {}{}",
                  tty ? "\r" : "", pr.stage, static_cast<int>(100 * pr.step / std::max<int64_t>(1, pr.total)), std::string(filled, '#'),
-                 std::string(width - filled, '.'), pr.step, pr.total, pr.loss, pr.frames_per_s, pr.tflops, duration(pr.elapsed_s),
+                 std::string(width - filled, '.'), pr.step, pr.total, pr.loss, pr.frames_per_s,
+                 pr.tflops > 0 ? fmt::format(" | ~{:.1f} TFLOP/s", pr.tflops) : "", duration(pr.elapsed_s),
                  duration(pr.eta_s), tty ? "" : "\n");
       if (!pr.phases.empty()) fmt::print(stderr, "{}    {}\n", tty ? "\n" : "", pr.phases);
       if (tty && pr.step == pr.total) fmt::print(stderr, "\n");

@@ -271,6 +271,10 @@ class Trainer {
     }
     const ModelConfig& c = model_->config;
     if (p_.clip_frames % c.chunk_frames) throw std::invalid_argument("train: clip_frames must be a multiple of chunk_frames " + std::to_string(c.chunk_frames));
+    const int sf_frames = (p_.sf_context_chunks + p_.sf_rollout_chunks + 1) * c.chunk_frames;
+    if (p_.stages.find("sf") != std::string::npos && sf_frames > p_.clip_frames)
+      throw std::invalid_argument("train: clip_frames " + std::to_string(p_.clip_frames) + " is too short for self-forcing, which needs " +
+                                  std::to_string(sf_frames) + " (context + rollout + 1 chunks of " + std::to_string(c.chunk_frames) + ")");
     ClipSourceParams cp;
     cp.frames = p_.clip_frames;
     cp.size = c.frame_size;
@@ -463,12 +467,12 @@ class Trainer {
     for (const auto& p : model_->dit->named_parameters()) ema_.at(p.key()).mul_(p_.ema_decay).add_(p.value().detach(), 1.0 - p_.ema_decay);
   }
 
-  // Approximate model FLOPs per training frame (forward + backward = 3x forward).
+  // Model FLOPs per training frame (forward + backward = 3x forward) for the transformer stages;
+  // the autoencoder stage reports none rather than a guess.
   double flops_per_frame(const std::string& st) const {
+    if (st == "ae") return 0.0;
     const ModelConfig& c = model_->config;
-    if (st == "ae") return 3.0 * model::compute_info(c).flops_per_chunk / std::max(1, (c.sample_steps + 1) * 1000);  // decoder-dominated, small
-    const model::ModelInfo info = model::compute_info(c);
-    return 3.0 * info.flops_per_forward / c.chunk_frames;
+    return 3.0 * model::compute_info(c).flops_per_forward / c.chunk_frames;
   }
 
   void log_csv(const Progress& pr, double lr) {

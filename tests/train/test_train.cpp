@@ -71,6 +71,10 @@ TEST(Train, BadValuesRejected) {
   EXPECT_NE(r.output.find("sparseworld: train: stages 'xx'"), std::string::npos) << r.output;
   r = run_cli("train --attention fancy --out /tmp/sw_train_bad");
   EXPECT_NE(r.output.find("fancy"), std::string::npos) << r.output;
+  r = run_cli("train --config tiny --device cpu --stages sf --clip-frames 4 --data-threads 1 --out /tmp/sw_train_bad_sf");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("too short for self-forcing"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << "one line, no libtorch backtrace";
   r = run_cli("train --batch 0 --out /tmp/sw_train_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--batch"), std::string::npos) << r.output;
