@@ -37,6 +37,8 @@ Runner add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Measure the neural world against the reference world (PSNR, SSIM, drift) per method");
   cmd->add_option("--model", o->params.model_path, "Model file")->required();
   cmd->add_option("--methods", o->methods, "Comma-separated attention methods, or all")->capture_default_str();
+  cmd->add_option("--context-noise", o->params.context_noise, "Noise level frames are committed at (match train --context-noise)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--seeds", o->params.seeds, "Held-out worlds")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--horizons", o->horizons, "Rollout horizons in seconds (comma-separated)")->capture_default_str();
   cmd->add_option("--drift-seconds", o->params.drift_seconds, "Length of the drift rollout (seconds of game time)")->capture_default_str()->check(CLI::PositiveNumber);

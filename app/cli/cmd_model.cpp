@@ -32,6 +32,7 @@ struct ModelOptions {
   std::string json;
   int recall_every = 0;
   int steps = 0;
+  double context_noise = 0.1;
 };
 
 std::string human(double v) {
@@ -65,6 +66,7 @@ int run_rollout(const ModelOptions& o) {
   p.device = o.device;
   p.recall_every = o.recall_every;
   p.sample_steps = o.steps;
+  p.context_noise = o.context_noise;
   try {
     p.method.method = attn::method_from_name(o.method);
   } catch (const std::invalid_argument& e) {
@@ -140,6 +142,8 @@ Runner add_model_command(CLI::App& app) {
   roll->add_option("--seed", o->seed, "World and noise seed")->capture_default_str()->check(CLI::NonNegativeNumber);
   roll->add_option("--agent", o->agent, "Agent that chooses the actions")->capture_default_str();
   roll->add_option("--steps", o->steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
+  roll->add_option("--context-noise", o->context_noise, "Noise level frames are committed at (match train --context-noise)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   roll->add_option("--recall-every", o->recall_every, "Measure recall against dense every N chunks")->check(CLI::Range(0, 1000000));
   roll->add_option("--frames-out", o->frames_out, "Write generated frames as PNG into this folder");
   roll->add_option("--json", o->json, "Also write per-chunk results as JSON");

@@ -110,6 +110,8 @@ Runner add_play_command(CLI::App& app) {
   cmd->add_option("--model", o->world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
   cmd->add_option("--device", o->world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--method", o->world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")->capture_default_str();
+  cmd->add_option("--context-noise", o->world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--keymap", o->keymap, "Key map JSON (default: the built-in assets/keymap.json)");
   cmd->add_option("--width", o->width, "Window width")->capture_default_str()->check(CLI::Range(320, 8192));
   cmd->add_option("--height", o->height, "Window height")->capture_default_str()->check(CLI::Range(240, 8192));

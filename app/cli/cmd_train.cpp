@@ -66,6 +66,11 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--ema-decay", p->ema_decay, "EMA decay of the shipped transformer weights")->capture_default_str()->check(CLI::Range(0.0, 0.99999));
   cmd->add_option("--warmup", p->warmup_steps, "Learning-rate warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--attention", p->attention, "Training mask: dense, window, sparse-forcing")->capture_default_str();
+  cmd->add_option("--context-noise", p->context_noise, "Noise level of context frames in training (match play/eval --context-noise)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--sf-rollout-chunks", p->sf_rollout_chunks, "Self-forcing: chunks the model generates before the trained one")
+      ->capture_default_str()->check(CLI::Range(0, 64));
+  cmd->add_option("--sf-sample-steps", p->sf_sample_steps, "Self-forcing: sampler steps of those chunks")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--data-threads", p->data_threads, "Clip-generating threads (0: all cores but one)")->check(CLI::Range(0, 1024));
   cmd->add_option("--checkpoint-every", p->checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_flag("--profile", p->profile, "Print the mean time of each phase of a step (synchronises: slower)");

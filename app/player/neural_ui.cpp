@@ -89,6 +89,7 @@ NeuralWorldHandle make_neural_world(const WorldChoice& choice) {
   NeuralWorldParams p;
   p.model_path = choice.model_path;
   p.device = choice.device;
+  p.context_noise = choice.context_noise;
   p.method.method = attn::method_from_name(choice.method);
   auto world = std::make_unique<NeuralWorld>(p);
   auto model = std::make_shared<PanelModel>();

@@ -18,6 +18,7 @@ struct WorldChoice {
   std::string model_path = "assets/model.safetensors";
   std::string device = "auto";                     // neural: auto | cpu | cuda
   std::string method = "dense";                    // neural: attention method at start
+  double context_noise = 0.1;                      // neural: noise level of committed frames
 };
 
 struct WorldSet {

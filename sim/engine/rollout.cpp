@@ -40,10 +40,27 @@ at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& ac
   });
 }
 
+void Rollout::set_context_noise(double sigma, uint64_t seed) {
+  if (!(sigma >= 0 && sigma < 1)) throw std::invalid_argument("rollout: context noise must be in [0, 1), got " + std::to_string(sigma));
+  sigma_ = sigma;
+  noise_seed_ = seed;
+}
+
+// The pass that writes frames' K/V: at the context noise level, with noise that depends only on
+// (seed, first frame index), drawn on the CPU like chunk_noise so every device agrees.
+void Rollout::commit_pass(const at::Tensor& latents, const at::Tensor& actions) {
+  at::Tensor x = latents;
+  if (sigma_ > 0) {
+    const at::Tensor noise = chunk_noise(model_.config, noise_seed_ ^ 0xC0417E87ULL, frame0_).narrow(0, 0, x.size(0));
+    x = (1 - sigma_) * x + sigma_ * noise.to(x.device(), x.scalar_type());
+  }
+  velocity(x, sigma_, actions, true);
+  frame0_ += latents.size(0);
+}
+
 void Rollout::commit(const at::Tensor& latents, const at::Tensor& actions) {
   torch::NoGradGuard ng;
-  velocity(latents.to(device_, dtype_), 0.0, actions.to(device_, dtype_), true);
-  frame0_ += latents.size(0);
+  commit_pass(latents.to(device_, dtype_), actions.to(device_, dtype_));
 }
 
 at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions, int steps,
@@ -57,8 +74,7 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   }
   if (denoise_done) denoise_done();
   if (!commit) return x;
-  velocity(x, 0.0, a, true);  // the clean pass writes this chunk's K/V into the cache
-  frame0_ += x.size(0);
+  commit_pass(x, a);  // writes this chunk's K/V into the cache
   return x;
 }
 

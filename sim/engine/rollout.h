@@ -20,7 +20,14 @@ class Rollout {
           int recall_every);
   void reset();
   void set_method(const attn::MethodConfig& m);
-  // Commits clean latents [F, C, g, g] (context frames) with their actions [F, action_dim].
+  // Frames enter the cache at noise level `sigma` (0: clean, the default): the committed latents
+  // are noised with seeded noise (by `seed` and frame index) and the pass is told that level.
+  // A model trained with noisy context (train --context-noise) then does not mistake its own
+  // small errors for content, which slows the drift of long rollouts (Diffusion Forcing's
+  // stabilisation; GameNGen's noise augmentation).
+  void set_context_noise(double sigma, uint64_t seed);
+  double context_noise() const { return sigma_; }
+  // Commits latents [F, C, g, g] (context frames) with their actions [F, action_dim].
   void commit(const at::Tensor& latents, const at::Tensor& actions);
   // Samples the next chunk from noise [F, C, g, g] under actions [F, action_dim] and, when
   // `commit`, runs the clean pass that writes it into the cache (evaluation predicts without
@@ -37,11 +44,14 @@ class Rollout {
 
  private:
   at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit);
+  void commit_pass(const at::Tensor& latents, const at::Tensor& actions);
   model::WorldModel& model_;
   at::Device device_;
   at::ScalarType dtype_;
   std::vector<attn::LayerAttention> layers_;
   int64_t frame0_ = 0;
+  double sigma_ = 0;
+  uint64_t noise_seed_ = 0;
 };
 
 // Reference for tests: the same sampling with every pass recomputed over the whole history

@@ -108,6 +108,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
     engine::Rollout roll(*m, mc, dev, dtype, 0);
+    roll.set_context_noise(p.context_noise, seed);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
         const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
@@ -140,6 +141,7 @@ double lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uin
   np.model_path = p.model_path;
   np.device = on_gpu ? "cuda" : "cpu";
   np.sample_steps = p.sample_steps;
+  np.context_noise = p.context_noise;
   np.method.method = attn::method_from_name(method);
   NeuralWorld world(np);
   world.reset(seed);

@@ -163,7 +163,7 @@ DiTImpl::DiTImpl(const ModelConfig& c) : config(c) {
 at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
                             const AttendFn& attend, int64_t sequence_frames) {
   const ModelConfig& c = config;
-  const int64_t T = latents.size(0), g = c.latent_grid(), P = g * g;
+  const int64_t T = latents.size(0), g = c.latent_grid();
   // Sinusoidal noise-level embedding (t scaled to [0, 1000] like the usual diffusion timestep).
   const int64_t half = c.cond_dim / 2;
   at::Tensor freqs = at::exp(at::arange(half, t.options().dtype(at::kFloat)) * (-std::log(10000.0) / static_cast<double>(half)));
@@ -177,13 +177,13 @@ at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, cons
   at::Tensor x = embed->forward(latents.flatten(2).transpose(1, 2));  // [T, P, D]
   const int64_t seq = sequence_frames > 0 ? sequence_frames : T;
   TORCH_CHECK(T % seq == 0, "DiT::forward: ", T, " frames are not a whole number of ", seq, "-frame sequences");
-  auto [cos, sin] = rope_tables(c, frame0, seq);
-  if (seq != T) {
-    cos = cos.repeat({T / seq, 1});
-    sin = sin.repeat({T / seq, 1});
+  RopeCache& rc = rope_cache_;
+  if (rc.frame0 != frame0 || rc.frames != seq || rc.repeats != T / seq || rc.device != latents.device()) {
+    auto [cos_t, sin_t] = rope_tables(c, frame0, seq);
+    rc = RopeCache{frame0, seq, T / seq, latents.device(), cos_t.repeat({T / seq, 1}).to(latents.device()),
+                   sin_t.repeat({T / seq, 1}).to(latents.device())};
   }
-  cos = cos.to(latents.device());
-  sin = sin.to(latents.device());
+  const at::Tensor &cos = rc.cos, &sin = rc.sin;
   for (size_t i = 0; i < blocks->size(); ++i) x = blocks[i]->as<DiTBlock>()->forward(x, cond, cos, sin, static_cast<int>(i), attend);
   auto mod = final_ada->forward(cond).unsqueeze(1).chunk(2, -1);
   x = final_norm->forward(x) * (1 + mod[1]) + mod[0];

@@ -50,6 +50,15 @@ struct DiTImpl : torch::nn::Module {
   torch::nn::Linear embed{nullptr}, t_fc1{nullptr}, t_fc2{nullptr}, a_fc{nullptr}, final_ada{nullptr}, out{nullptr};
   torch::nn::LayerNorm final_norm{nullptr};
   torch::nn::ModuleList blocks{nullptr};
+
+ private:
+  // RoPE tables of the last (frame0, frames, device): training asks for the same ones every step
+  // and building them on the host costs milliseconds.
+  struct RopeCache {
+    int64_t frame0 = -1, frames = -1, repeats = 0;
+    at::Device device{at::kCPU};
+    at::Tensor cos, sin;
+  } rope_cache_;
 };
 TORCH_MODULE(DiT);
 

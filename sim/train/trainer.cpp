@@ -6,9 +6,6 @@
 #include "sparseworld/sim/train.h"
 
 #include <torch/cuda.h>
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adamw.h>
-#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>
@@ -19,6 +16,7 @@
 
 #include "../model/model_io.h"
 #include "../model/safetensors.h"
+#include "adamw.h"
 #include "clip_source.h"
 #include "torch_compat.h"
 
@@ -49,6 +47,7 @@ void TrainParams::validate() const {
   if (train_top_k < 1) bad("train_top_k", "must be >= 1");
   if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
+  if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
   if (checkpoint_every < 1 || log_every < 1) bad("checkpoint_every/log_every", "must be >= 1");
 }
@@ -93,12 +92,15 @@ struct TrainAttention {
     const int64_t H = q.size(0), N = q.size(1) / B, D = q.size(2);
     auto split = [&](const at::Tensor& x) { return x.view({H, B, N, D}).permute({1, 0, 2, 3}); };
     const at::Tensor qs = split(q), ks = split(k), vs = split(v);
-    const at::Tensor keep = mask(qs, ks);  // [B or 1, H or 1, N, N]
-    const at::Tensor out = compat::masked_attention(qs, ks, vs, keep);
+    const at::Tensor bias = mask_bias(qs, ks);  // [B or 1, H or 1, N, N]
+    const at::Tensor out = compat::biased_attention(qs, ks, vs, bias);
     return out.permute({1, 0, 2, 3}).reshape({H, B * N, D});
   }
 
-  at::Tensor mask(const at::Tensor& qs, const at::Tensor& ks) const {
+  // The mask as an additive bias in the attention's dtype (bf16 under CUDA autocast), expanded
+  // from block decisions straight to tokens: the [B, H, N, N] tensor is written once and read by
+  // the fused kernel as is (a boolean token mask cost a gather, a conversion and twice the bytes).
+  at::Tensor mask_bias(const at::Tensor& qs, const at::Tensor& ks) const {
     torch::NoGradGuard ng;
     const int64_t S = c.sink_frames, W = c.window_frames, F = c.chunk_frames;
     const at::Tensor qc = blk_chunk.unsqueeze(1), kc = blk_chunk.unsqueeze(0), kf = blk_frame.unsqueeze(0);
@@ -134,8 +136,11 @@ struct TrainAttention {
         if (memory > 0) block_keep = block_keep | top(out_window, memory);
       }
     }
-    // Expand block decisions to tokens: [.., NB, NB] -> [.., N, N].
-    return block_keep.index_select(-2, tok_block).index_select(-1, tok_block);
+    const at::ScalarType dt = qs.is_cuda() ? at::kBFloat16 : qs.scalar_type();
+    const at::Tensor block_bias = at::zeros(block_keep.sizes(), qs.options().dtype(dt))
+                                      .masked_fill_(block_keep.logical_not(), -std::numeric_limits<float>::infinity());
+    // [.., NB, NB] -> [.., NB, N] (small) -> [.., N, N] (one pass over the big tensor).
+    return block_bias.index_select(-1, tok_block).index_select(-2, tok_block);
   }
 };
 
@@ -213,6 +218,9 @@ class Trainer {
     const bool cuda = torch::cuda::is_available();
     if (p_.device == "cuda" && !cuda) throw std::invalid_argument("train: --device cuda but libtorch sees no CUDA device");
     if (p_.device == "cuda" || (p_.device == "auto" && cuda)) dev_ = at::Device(at::kCUDA, 0);
+    // On CUDA the host only launches kernels and copies clips; torch's CPU thread pool would spin
+    // against the clip producers that have every other core.
+    if (dev_.is_cuda()) at::set_num_threads(1);
     fs::create_directories(p_.out_dir);
     ckpt_ = (fs::path(p_.out_dir) / "checkpoint.safetensors").string();
     csv_ = (fs::path(p_.out_dir) / "loss.csv").string();
@@ -292,18 +300,26 @@ class Trainer {
   // Runs one stage from step_ to total; false when stopped by the time limit (checkpointed).
   bool run_stage(const std::string& st, int64_t total) {
     const ModelConfig& c = model_->config;
-    std::vector<at::Tensor> params;
+    std::vector<std::pair<std::string, at::Tensor>> params;
     if (st == "ae") {
-      for (auto& p : model_->tokenizer->parameters()) params.push_back(p);
+      for (const auto& p : model_->tokenizer->named_parameters()) params.emplace_back(p.key(), p.value());
     } else {
-      for (auto& p : model_->dit->parameters()) params.push_back(p);
+      for (const auto& p : model_->dit->named_parameters()) params.emplace_back(p.key(), p.value());
       if (ema_.empty())
         for (const auto& p : model_->dit->named_parameters()) ema_[p.key()] = p.value().detach().clone();
+      ema_list_.clear();
+      param_list_.clear();
+      for (const auto& p : model_->dit->named_parameters()) {
+        ema_list_.push_back(ema_.at(p.key()));
+        param_list_.push_back(p.value());
+      }
     }
     const double peak = st == "ae" ? p_.ae_lr : (st == "sf" ? p_.lr * 0.25 : p_.lr);
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(peak).betas({0.9, 0.99}).weight_decay(p_.weight_decay));
-    const std::string opt_path = (fs::path(p_.out_dir) / ("optimizer_" + st + ".pt")).string();
-    if (resumed_ && stage_ == st && fs::exists(opt_path)) torch::load(opt, opt_path);
+    AdamWParams ap;
+    ap.weight_decay = p_.weight_decay;
+    AdamW opt(params, ap);
+    const std::string opt_path = (fs::path(p_.out_dir) / ("optimizer_" + st + ".safetensors")).string();
+    if (resumed_ && stage_ == st && fs::exists(opt_path)) opt.load(opt_path);
     stage_ = st;
     TrainAttention attn{c, p_.attention, p_.train_top_k, p_.train_memory_blocks};
     int loss_n = 0;
@@ -311,7 +327,6 @@ class Trainer {
     timer_ = std::make_unique<PhaseTimer>(p_.profile, dev_.is_cuda());
     auto t_log = std::chrono::steady_clock::now();
     for (; step_ < total; ++step_) {
-      for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr_at(step_, total, p_.warmup_steps, peak));
       timer_->start();
       opt.zero_grad();
       at::Tensor loss;
@@ -321,8 +336,8 @@ class Trainer {
       timer_->mark("forward");
       loss.backward();
       timer_->mark("backward");
-      torch::nn::utils::clip_grad_norm_(params, p_.grad_clip);
-      opt.step();
+      opt.clip_grad_norm(p_.grad_clip);
+      opt.step(lr_at(step_, total, p_.warmup_steps, peak));
       if (st != "ae") update_ema();
       timer_->mark("optimizer");
       loss_acc_ = loss_acc_.defined() ? loss_acc_ + loss.detach() : loss.detach();
@@ -353,8 +368,7 @@ class Trainer {
       const bool stop = time_up() && step_ + 1 < total;
       if ((step_ + 1) % p_.checkpoint_every == 0 || stop) {
         save_checkpoint(step_ + 1);
-        torch::save(opt, opt_path + ".tmp");  // atomic like the checkpoint
-        fs::rename(opt_path + ".tmp", opt_path);
+        opt.save(opt_path);  // atomic like the checkpoint
         if (stop) {
           ++step_;
           return false;
@@ -386,12 +400,12 @@ class Trainer {
     return model_->tokenizer->encode(frames).to(at::kFloat);
   }
 
-  // Per-chunk noise levels, logit-normal (most mass mid-range); a share of chunks clean (t = 0,
-  // no loss) so the model also sees clean context, as at inference.
+  // Per-chunk noise levels, logit-normal (most mass mid-range); a share of chunks at the context
+  // level the rollout commits frames with (context_noise; 0 = clean, no loss), as at inference.
   at::Tensor chunk_levels(int64_t sequences, int64_t chunks) {
     at::Tensor t = at::sigmoid(at::randn({sequences, chunks}, at::TensorOptions().device(dev_)));
     const at::Tensor clean = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < 0.15;
-    return t.masked_fill(clean, 0.0);
+    return t.masked_fill(clean, p_.context_noise);
   }
 
   at::Tensor flow_loss(const at::Tensor& z, const at::Tensor& t_frame, const at::Tensor& actions, TrainAttention& attn, int64_t seq_frames,
@@ -433,6 +447,9 @@ class Trainer {
     const int64_t Bn = p_.batch;
     at::Tensor z = encode(b.frames).view({Bn, p_.clip_frames, c.latent_channels, c.latent_grid(), c.latent_grid()}).narrow(1, 0, T);
     const at::Tensor actions = b.actions.view({Bn, p_.clip_frames, 5}).narrow(1, 0, T);
+    // Context enters at the level the rollout commits frames with (noised here; the loss pass
+    // noises it itself in flow_loss).
+    const double sigma = p_.context_noise;
     at::Tensor hist = z.narrow(1, 0, ctx * F);
     {
       torch::NoGradGuard ng;
@@ -442,10 +459,11 @@ class Trainer {
         attn.setup(Bn, frames, dev_);
         at::Tensor x = at::randn({Bn, F, c.latent_channels, c.latent_grid(), c.latent_grid()}, z.options());
         const at::Tensor acts = actions.narrow(1, 0, frames).reshape({-1, 5});
+        const at::Tensor hist_in = sigma > 0 ? (1 - sigma) * hist + sigma * at::randn_like(hist) : hist;
         for (int s = 0; s < p_.sf_sample_steps; ++s) {
           const double t0 = 1.0 - static_cast<double>(s) / p_.sf_sample_steps, t1 = 1.0 - static_cast<double>(s + 1) / p_.sf_sample_steps;
-          const at::Tensor tt = at::cat({at::zeros({Bn, hist.size(1)}, z.options()), at::full({Bn, F}, t0, z.options())}, 1).reshape({-1});
-          const at::Tensor v = model_->dit->forward(at::cat({hist, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, 0,
+          const at::Tensor tt = at::cat({at::full({Bn, hist.size(1)}, sigma, z.options()), at::full({Bn, F}, t0, z.options())}, 1).reshape({-1});
+          const at::Tensor v = model_->dit->forward(at::cat({hist_in, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, 0,
                                                     [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
                                                     frames)
                                    .to(at::kFloat)
@@ -458,13 +476,15 @@ class Trainer {
     timer_->mark("rollout");
     const at::Tensor seq = at::cat({hist, z.narrow(1, T - F, F)}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()});
     const at::Tensor t_last = at::sigmoid(at::randn({Bn, 1}, z.options())).repeat_interleave(F, 1);
-    const at::Tensor t = at::cat({at::zeros({Bn, T - F}, z.options()), t_last}, 1).reshape({-1});
-    return flow_loss(seq, t, actions.reshape({-1, 5}), attn, T, (t > 0).to(at::kFloat));
+    const at::Tensor t = at::cat({at::full({Bn, T - F}, sigma, z.options()), t_last}, 1).reshape({-1});
+    const at::Tensor last = at::cat({at::zeros({Bn, T - F}, z.options()), at::ones({Bn, F}, z.options())}, 1).reshape({-1});
+    return flow_loss(seq, t, actions.reshape({-1, 5}), attn, T, last);
   }
 
   void update_ema() {
     torch::NoGradGuard ng;
-    for (const auto& p : model_->dit->named_parameters()) ema_.at(p.key()).mul_(p_.ema_decay).add_(p.value().detach(), 1.0 - p_.ema_decay);
+    at::_foreach_mul_(ema_list_, p_.ema_decay);
+    at::_foreach_add_(ema_list_, param_list_, 1.0 - p_.ema_decay);
   }
 
   // Model FLOPs per training frame (forward + backward = 3x forward) for the transformer stages;
@@ -511,6 +531,7 @@ class Trainer {
   at::Device dev_{at::kCPU};
   std::unique_ptr<WorldModel> model_;
   std::map<std::string, at::Tensor> ema_;
+  std::vector<at::Tensor> ema_list_, param_list_;  // the EMA and live weights in the same order
   std::unique_ptr<ClipSource> source_;
   std::set<std::string> done_;
   std::string stage_;

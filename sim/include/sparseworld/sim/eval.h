@@ -43,6 +43,7 @@ struct EvalParams {
   double drift_seconds = 300;                 // length of the drift rollout
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
+  double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
   void validate() const;                      // throws std::invalid_argument naming the field
 };
 

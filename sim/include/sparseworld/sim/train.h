@@ -37,6 +37,9 @@ struct TrainParams {
   int sf_context_chunks = 1;           // self-forcing: ground-truth chunks before the rollout
   int sf_rollout_chunks = 2;           // chunks the model generates itself (no gradient)
   int sf_sample_steps = 2;             // sampler steps for those chunks
+  double context_noise = 0.1;          // noise level of context frames (self-forcing context, and the
+                                       // share of diffusion-forcing chunks that stand for context); the
+                                       // rollout commits frames at the same level (--context-noise)
   int data_threads = 0;                // 0: all cores but one
   int checkpoint_every = 500;          // steps
   int log_every = 10;
