@@ -411,7 +411,7 @@ int device_cc() {
   return cc[dev];
 }
 
-// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial overrides PbsaKernel::kAuto (benchmarks compare kernels
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3 overrides PbsaKernel::kAuto (benchmarks compare kernels
 // through the engine's path with it); unset or anything else keeps the automatic choice.
 PbsaKernel env_kernel() {
   static const PbsaKernel k = [] {
@@ -420,6 +420,7 @@ PbsaKernel env_kernel() {
     if (std::strcmp(e, "mma") == 0) return PbsaKernel::kMmaSync;
     if (std::strcmp(e, "wgmma") == 0) return PbsaKernel::kWgmma;
     if (std::strcmp(e, "wgmma-serial") == 0) return PbsaKernel::kWgmmaSerial;
+    if (std::strcmp(e, "wgmma3") == 0) return PbsaKernel::kWgmma3;
     return PbsaKernel::kAuto;
   }();
   return k;
@@ -516,7 +517,10 @@ void pbsa_forward_cuda(const PbsaArgs& a, const PbsaParams& p, Stream stream) {
   if (kernel != PbsaKernel::kMmaSync) {
 #ifdef SW_PBSA_SM90
     pbsa::launch_fwd_sm90(ka, p.dtype == PbsaDtype::kFp16, p.head_dim, ctas, splits,
-                          kernel == PbsaKernel::kWgmmaSerial ? pbsa::Sm90Pipeline::kSerial : pbsa::Sm90Pipeline::kDeferred, s);
+                          kernel == PbsaKernel::kWgmmaSerial ? pbsa::Sm90Pipeline::kSerial
+                          : kernel == PbsaKernel::kWgmma3    ? pbsa::Sm90Pipeline::kDeferred3
+                                                             : pbsa::Sm90Pipeline::kDeferred,
+                          s);
 #endif
   } else if (p.dtype == PbsaDtype::kBf16) {
     launch_fwd_dim<Bf16>(ka, p.head_dim, tile, ctas, splits, s);

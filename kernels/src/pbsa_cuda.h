@@ -26,8 +26,9 @@ struct KernelArgs {
 
 // Pipeline variants of the wgmma kernel (kernels/README.md, "Hopper path"): kSerial waits for each
 // P.V before the next tile's barrier; kDeferred leaves P.V in flight while the next tile's Q.K^T is
-// issued, so the tensor core gets both back to back.
-enum class Sm90Pipeline { kSerial, kDeferred };
+// issued, so the tensor core gets both back to back; kDeferred3 is kDeferred with three K/V stages
+// (prefetch two tiles ahead; 113 KiB at head dim 128, still two CTAs per SM).
+enum class Sm90Pipeline { kSerial, kDeferred, kDeferred3 };
 
 #ifdef SW_PBSA_SM90
 // Launches the sm_90a kernel: 64-token tiles (block_tokens 64 or 128), head dim 64 or 128, one

@@ -196,14 +196,21 @@ __device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int
   }
 }
 
-template <int D>
+template <Sm90Pipeline PIPE>
+constexpr int kStages = PIPE == Sm90Pipeline::kDeferred3 ? 3 : 2;
+
+template <int D, int STAGES>
 struct Layout {
   static constexpr uint32_t kTileBytes = kTile * D * 2;  // multiple of 1024: atoms stay aligned
   static constexpr uint32_t kQ = 0;
-  static constexpr uint32_t kK0 = kTileBytes;            // K stage s at kK0 + s * 2 * kTileBytes
-  static constexpr uint32_t kCount = 5 * kTileBytes;     // two count tiles of kTile floats
-  static constexpr uint32_t kBytes = kCount + 2 * kTile * sizeof(float);
-  static constexpr size_t kAlloc = kBytes + kAtomBytes;  // slack to round the base up to 1024
+  static constexpr uint32_t kK0 = kTileBytes;            // K of stage s at kK0 + s * 2 * kTileBytes, V after it
+  static constexpr uint32_t kCount = (1 + 2 * STAGES) * kTileBytes;  // STAGES count tiles of kTile floats
+  static constexpr uint32_t kBytes = kCount + STAGES * kTile * sizeof(float);
+  // Slack to round the base up to 1024 bytes. Three stages at head dim 128 have none: two CTAs per
+  // SM fit only without it (2 x (115,456 + 1,024 reserved) <= 233,472 bytes); the dynamic base is
+  // 1024-aligned in practice there, and the kernel traps if it ever is not.
+  static constexpr uint32_t kSlack = (D == 128 && STAGES == 3) ? 0 : kAtomBytes;
+  static constexpr size_t kAlloc = kBytes + kSlack;
 };
 
 template <class T, int D, Sm90Pipeline PIPE>
@@ -212,12 +219,15 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   constexpr int kNTiles = kTile / 8;  // n8 tiles of S per warp
   constexpr int kDTiles = D / 8;      // n8 tiles of O per warp
   constexpr int kKSteps = D / 16;     // k16 steps of Q.K^T
-  using L = Layout<D>;
+  constexpr int kS = kStages<PIPE>;
+  using L = Layout<D, kS>;
   static_assert(D == 64 || D == 128, "head dim 64 or 128");
 
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + kAtomBytes - 1) & ~uint32_t(kAtomBytes - 1);
-  unsigned char* const base_ptr = smem_raw + (base - static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)));
+  const uint32_t shift = base - static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
+  if (shift > L::kSlack) __trap();  // the layout would run past the allocation
+  unsigned char* const base_ptr = smem_raw + shift;
   const uint32_t sQ = base + L::kQ;
   auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };
   auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };
@@ -264,6 +274,10 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     load_kv(t_begin, 0);
   }
   cp_async_commit();
+  if constexpr (kS == 3) {  // second tile in flight before the loop; one commit group per tile
+    if (t_begin + 1 < t_end) load_kv(t_begin + 1, 1);
+    cp_async_commit();
+  }
 
   float o[kDTiles][4];
 #pragma unroll
@@ -286,13 +300,13 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   // The loop leaves only through the break after the last P.V's wait, so ptxas sees no wgmma in
   // flight on any exit path (otherwise it injects a wait on the loop's back edge).
   for (int t = t_begin; t_begin < t_end; ++t) {
-    const int stage = (t - t_begin) & 1;
+    const int stage = (t - t_begin) % kS;
     if constexpr (PIPE == Sm90Pipeline::kSerial) {
       if (t + 1 < t_end) load_kv(t + 1, stage ^ 1);
       cp_async_commit();
       cp_async_wait<1>();  // everything but the prefetch just issued has landed
     } else {
-      cp_async_wait<0>();  // only tile t is in flight here
+      cp_async_wait<kS - 2>();  // tile t has landed (kDeferred3: tile t + 1 may still be in flight)
     }
     fence_proxy_async();
     __syncthreads();
@@ -309,9 +323,10 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     wgmma_wait<0>();  // kDeferred: also retires the previous tile's P.V
     fence_regs(s);
     fence_regs(o);
-    if constexpr (PIPE == Sm90Pipeline::kDeferred) {
+    if constexpr (PIPE != Sm90Pipeline::kSerial) {
       __syncthreads();  // every warp's P.V of tile t-1 is done: its stage may be refilled
-      if (t + 1 < t_end) load_kv(t + 1, stage ^ 1);
+      const int ahead = t + kS - 1;  // the tile that lands in tile t-1's stage
+      if (ahead < t_end) load_kv(ahead, (stage + kS - 1) % kS);
       cp_async_commit();
     }
 
@@ -398,7 +413,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
 #pragma unroll
     for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage, kk));
     wgmma_commit();
-    if (PIPE == Sm90Pipeline::kSerial || t + 1 == t_end) {  // kDeferred: only the last P.V waits here
+    if (PIPE == Sm90Pipeline::kSerial || t + 1 == t_end) {  // kDeferred*: only the last P.V waits here
       wgmma_wait<0>();
       fence_regs(o);
       if constexpr (PIPE == Sm90Pipeline::kSerial) __syncthreads();  // stage free before it is refilled
@@ -430,7 +445,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
 
 template <class T, int D, Sm90Pipeline PIPE>
 void launch(const KernelArgs& ka, int ctas, int splits, cudaStream_t stream) {
-  constexpr size_t smem = Layout<D>::kAlloc;
+  constexpr size_t smem = Layout<D, kStages<PIPE>>::kAlloc;
   static const bool configured = [] {  // > 48 KiB of dynamic shared memory needs an opt-in, once
     CUDA_CHECK(cudaFuncSetAttribute(pbsa_fwd_sm90_kernel<T, D, PIPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
     return true;
@@ -443,6 +458,7 @@ void launch(const KernelArgs& ka, int ctas, int splits, cudaStream_t stream) {
 template <class T, int D>
 void launch_pipe(const KernelArgs& ka, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream) {
   if (pipe == Sm90Pipeline::kSerial) return launch<T, D, Sm90Pipeline::kSerial>(ka, ctas, splits, stream);
+  if (pipe == Sm90Pipeline::kDeferred3) return launch<T, D, Sm90Pipeline::kDeferred3>(ka, ctas, splits, stream);
   return launch<T, D, Sm90Pipeline::kDeferred>(ka, ctas, splits, stream);
 }
 

@@ -261,7 +261,8 @@ struct KernelCase {
   const char* name;
 };
 constexpr KernelCase kKernels[] = {
-    {PbsaKernel::kMmaSync, "mma.sync"}, {PbsaKernel::kWgmma, "wgmma"}, {PbsaKernel::kWgmmaSerial, "wgmma-serial"}};
+    {PbsaKernel::kMmaSync, "mma.sync"}, {PbsaKernel::kWgmma, "wgmma"}, {PbsaKernel::kWgmmaSerial, "wgmma-serial"},
+    {PbsaKernel::kWgmma3, "wgmma3"}};
 
 bool can_run(const PbsaParams& p, PbsaKernel k) { return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p); }
 
@@ -322,7 +323,7 @@ TEST(PbsaGpu, KernelsAgree) {
   if (!pbsa_wgmma_available(pr.p)) GTEST_SKIP() << "no wgmma kernel on this device/build";
   pr.p.kernel = PbsaKernel::kMmaSync;
   const Outputs a = run_cuda(pr);
-  for (PbsaKernel k : {PbsaKernel::kWgmma, PbsaKernel::kWgmmaSerial}) {
+  for (PbsaKernel k : {PbsaKernel::kWgmma, PbsaKernel::kWgmmaSerial, PbsaKernel::kWgmma3}) {
     pr.p.kernel = k;
     const Outputs b = run_cuda(pr);
     EXPECT_LE(rel_err(b.out, a.out), 2e-3);

@@ -22,8 +22,8 @@ enum class PbsaDtype { kBf16, kFp16 };
 // Which CUDA kernel runs (kernels/README.md): kAuto = the Hopper wgmma kernel where it can run
 // (sm_90 device, build with sm_90a, head dim 64/128, block 64/128), else the portable mma.sync
 // kernel. The others force one (tests run each; forcing wgmma where it cannot run throws).
-// kWgmmaSerial is the wgmma kernel with the simpler pipeline, kept to measure against.
-enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial };
+// kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
+enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
 
 struct PbsaParams {
   int heads = 0;         // H
