@@ -12,8 +12,10 @@
 //   - P goes from the S accumulators straight into A registers (the wgmma accumulator layout of a
 //     warp is the m16n8 layout, which is the k16 A-fragment layout), as in the mma.sync kernel.
 //   - Softmax, bias, mass log-sums and epilogue are the mma.sync kernel's, per warp of 16 rows.
-// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu dispatches here on compute capability 9.0
-// and falls back to the mma.sync kernel elsewhere. Design: kernels/README.md ("Hopper path").
+// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
+// when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
+// GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
+// ("Hopper path").
 // Test: tests/kernels/test_pbsa.cpp (gpu label) runs this kernel and the mma.sync kernel against the
 // CPU reference (random inputs, several shapes, poisoned outputs, determinism).
 #include <cuda_bf16.h>

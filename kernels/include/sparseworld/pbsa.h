@@ -19,9 +19,10 @@ namespace sw::kernels {
 
 enum class PbsaDtype { kBf16, kFp16 };
 
-// Which CUDA kernel runs (kernels/README.md): kAuto = the Hopper wgmma kernel where it can run
-// (sm_90 device, build with sm_90a, head dim 64/128, block 64/128), else the portable mma.sync
-// kernel. The others force one (tests run each; forcing wgmma where it cannot run throws).
+// Which CUDA kernel runs (kernels/README.md): kAuto = the portable mma.sync kernel (or the one
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3 names). kWgmma* = the Hopper wgmma kernel, opt-in
+// until it has run on an H100 (sm_90 device, build with sm_90a, head dim 64/128, block 64/128;
+// forcing it where it cannot run throws). Tests run each kernel the device has.
 // kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
 enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
 
