@@ -1,12 +1,14 @@
 // PBSA forward: the CPU reference against hand-computed values (log-count bias, masked entries,
 // empty rows) and the split rule; then the CUDA kernel against the CPU reference on random
 // non-zero bf16/fp16 inputs at several shapes (head dims 64/128, blocks 16/32/64/128, split-KV off,
-// forced and automatic, with and without mass) into NaN-poisoned outputs, plus bitwise determinism.
+// forced and automatic, with and without mass) into NaN-poisoned outputs, plus bitwise determinism;
+// each CUDA kernel (mma.sync everywhere, wgmma on sm_90) separately.
 // Run: ctest -L gpu (skips without a device); compute-sanitizer ./build/.../test_pbsa.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -252,6 +254,18 @@ struct Shape {
   bool mass;
 };
 
+// Every kernel the device can run: the portable mma.sync kernel always, the Hopper wgmma kernel
+// (both pipelines) on sm_90 with a build that has it. Shapes it cannot take are skipped per shape.
+struct KernelCase {
+  PbsaKernel kernel;
+  const char* name;
+};
+constexpr KernelCase kKernels[] = {
+    {PbsaKernel::kMmaSync, "mma.sync"}, {PbsaKernel::kWgmma, "wgmma"}, {PbsaKernel::kWgmmaSerial, "wgmma-serial"},
+    {PbsaKernel::kWgmma3, "wgmma3"}};
+
+bool can_run(const PbsaParams& p, PbsaKernel k) { return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p); }
+
 TEST(PbsaGpu, MatchesCpuReference) {
   SW_REQUIRE_CUDA();
   const Shape shapes[] = {
@@ -264,28 +278,57 @@ TEST(PbsaGpu, MatchesCpuReference) {
       {2, 3, 10, 64, 64, 10, PbsaDtype::kFp16, 5, false},
       {1, 2, 6, 128, 128, 6, PbsaDtype::kBf16, 2, true},   // two query tiles and two KV tiles a block
       {2, 2, 5, 128, 64, 4, PbsaDtype::kBf16, 1, true},
+      {3, 5, 40, 64, 128, 24, PbsaDtype::kFp16, 0, true},  // long rows, automatic split, fp16 at D=128
+      {2, 4, 33, 64, 64, 33, PbsaDtype::kBf16, 1, false},  // long rows, no split
   };
-  uint32_t seed = 100;
-  for (const Shape& s : shapes) {
-    const Problem pr = make_problem(s.H, s.Qb, s.N, s.B, s.D, s.width, s.dtype, s.splits, s.mass, seed++);
-    expect_matches(pr, "H" + std::to_string(s.H) + " Qb" + std::to_string(s.Qb) + " N" + std::to_string(s.N) + " B" +
-                           std::to_string(s.B) + " D" + std::to_string(s.D) + " splits " + std::to_string(s.splits) +
-                           (s.dtype == PbsaDtype::kFp16 ? " fp16" : " bf16"));
+  int ran_wgmma = 0;
+  for (const KernelCase& kc : kKernels) {
+    uint32_t seed = 100;
+    for (const Shape& s : shapes) {
+      Problem pr = make_problem(s.H, s.Qb, s.N, s.B, s.D, s.width, s.dtype, s.splits, s.mass, seed++);
+      pr.p.kernel = kc.kernel;
+      if (!can_run(pr.p, kc.kernel)) continue;
+      ran_wgmma += kc.kernel != PbsaKernel::kMmaSync;
+      expect_matches(pr, std::string(kc.name) + " H" + std::to_string(s.H) + " Qb" + std::to_string(s.Qb) + " N" +
+                             std::to_string(s.N) + " B" + std::to_string(s.B) + " D" + std::to_string(s.D) + " splits " +
+                             std::to_string(s.splits) + (s.dtype == PbsaDtype::kFp16 ? " fp16" : " bf16"));
+    }
   }
+  if (ran_wgmma == 0) std::printf("note: the wgmma kernel cannot run here (needs an sm_90 device and an sm_90a build)\n");
 }
 
 TEST(PbsaGpu, DeterministicAndSplitInvariant) {
   SW_REQUIRE_CUDA();
-  Problem pr = make_problem(2, 3, 24, 64, 128, 20, PbsaDtype::kBf16, 6, true, 7);
-  const Outputs a = run_cuda(pr), b = run_cuda(pr);
-  EXPECT_EQ(0, std::memcmp(a.out.data(), b.out.data(), a.out.size() * sizeof(float)));
-  EXPECT_EQ(0, std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)));
-  EXPECT_EQ(0, std::memcmp(a.mass.data(), b.mass.data(), a.mass.size() * sizeof(float)));
-  pr.p.num_splits = 1;
-  const Outputs c = run_cuda(pr);
-  // Not bitwise: a split changes the running max, hence the bf16 rounding of P (measured 4.5e-4).
-  EXPECT_LE(rel_err(c.out, a.out), 2e-3);
-  EXPECT_LE(rel_err(c.mass, a.mass), 2e-3);
+  for (const KernelCase& kc : kKernels) {
+    SCOPED_TRACE(kc.name);
+    Problem pr = make_problem(2, 3, 24, 64, 128, 20, PbsaDtype::kBf16, 6, true, 7);
+    pr.p.kernel = kc.kernel;
+    if (!can_run(pr.p, kc.kernel)) continue;
+    const Outputs a = run_cuda(pr), b = run_cuda(pr);
+    EXPECT_EQ(0, std::memcmp(a.out.data(), b.out.data(), a.out.size() * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(a.mass.data(), b.mass.data(), a.mass.size() * sizeof(float)));
+    pr.p.num_splits = 1;
+    const Outputs c = run_cuda(pr);
+    // Not bitwise: a split changes the running max, hence the bf16 rounding of P (measured 4.5e-4).
+    EXPECT_LE(rel_err(c.out, a.out), 2e-3);
+    EXPECT_LE(rel_err(c.mass, a.mass), 2e-3);
+  }
+}
+
+TEST(PbsaGpu, KernelsAgree) {
+  // The two kernels differ only in accumulation order inside the tensor cores: same function.
+  SW_REQUIRE_CUDA();
+  Problem pr = make_problem(2, 3, 30, 64, 128, 25, PbsaDtype::kBf16, 1, true, 11);
+  if (!pbsa_wgmma_available(pr.p)) GTEST_SKIP() << "no wgmma kernel on this device/build";
+  pr.p.kernel = PbsaKernel::kMmaSync;
+  const Outputs a = run_cuda(pr);
+  for (PbsaKernel k : {PbsaKernel::kWgmma, PbsaKernel::kWgmmaSerial, PbsaKernel::kWgmma3}) {
+    pr.p.kernel = k;
+    const Outputs b = run_cuda(pr);
+    EXPECT_LE(rel_err(b.out, a.out), 2e-3);
+    EXPECT_LE(rel_err(b.mass, a.mass), 2e-3);
+  }
 }
 
 TEST(PbsaGpu, MissingWorkspaceRejected) {

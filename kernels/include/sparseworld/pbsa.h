@@ -19,6 +19,13 @@ namespace sw::kernels {
 
 enum class PbsaDtype { kBf16, kFp16 };
 
+// Which CUDA kernel runs (kernels/README.md): kAuto = the portable mma.sync kernel (or the one
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3 names). kWgmma* = the Hopper wgmma kernel, opt-in
+// until it has run on an H100 (sm_90 device, build with sm_90a, head dim 64/128, block 64/128;
+// forcing it where it cannot run throws). Tests run each kernel the device has.
+// kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
+enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
+
 struct PbsaParams {
   int heads = 0;         // H
   int q_blocks = 0;      // Qb: query blocks of the chunk
@@ -32,6 +39,7 @@ struct PbsaParams {
   // Split-KV (flash-decoding): 0 = automatic (split when heads x query tiles cannot fill the GPU),
   // 1 = never, n > 1 = exactly n splits (tests force it).
   int num_splits = 0;
+  PbsaKernel kernel = PbsaKernel::kAuto;
 };
 
 // Pointers are host pointers for the CPU reference and device pointers for CUDA. q, k, v hold raw
@@ -60,6 +68,8 @@ bool pbsa_cuda_supports(const PbsaParams& p, std::string* why = nullptr);
 // Split count the CUDA path uses on a GPU with `num_sms` multiprocessors (pure; documented in
 // kernels/README.md: split only when the CTAs cannot fill two per SM, keep >= 4 tiles a split).
 int pbsa_resolve_splits(const PbsaParams& p, int num_sms);
+// Whether the wgmma kernel can run p on the current CUDA device (false without CUDA or sm_90a).
+bool pbsa_wgmma_available(const PbsaParams& p);
 // Workspace the CUDA path needs for `splits` (partial outputs when splits > 1, per-tile mass
 // partials when want_mass); 0 when none.
 size_t pbsa_workspace_bytes(const PbsaParams& p, int splits);

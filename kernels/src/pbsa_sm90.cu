@@ -1,0 +1,482 @@
+// PBSA forward for Hopper (sm_90a): the same contract as the mma.sync kernel in pbsa.cu (plan rows
+// of KV blocks, log-count bias, split-KV partials, per-tile mass log-sums), with the two GEMMs on
+// warpgroup MMA (wgmma). One CTA = one warpgroup of 4 warps per (head, 64-row query tile[, split]);
+// two CTAs per SM at head dim 128 (80.5 KiB shared memory each).
+//   - Q: cp.async into shared memory once, then ldmatrix into registers: Q.K^T is wgmma with A from
+//     registers (halves the shared-memory reads of an SS wgmma at M = 64; Q is reused every tile).
+//   - K, V tiles of 64 tokens gathered through the plan row with cp.async (any block order, 16-byte
+//     chunks), double-buffered, stored in the 128-byte-swizzle canonical layout wgmma reads: 8-row
+//     x 128-byte atoms, 1024-byte aligned, 16-byte chunk c of row r at c ^ (r & 7); a 128-wide head
+//     dim is two atom columns. K is the K-major B operand of Q.K^T (m64n64k16); V is the MN-major
+//     (transposed) B operand of P.V (m64nDk16), so neither is transposed in memory.
+//   - P goes from the S accumulators straight into A registers (the wgmma accumulator layout of a
+//     warp is the m16n8 layout, which is the k16 A-fragment layout), as in the mma.sync kernel.
+//   - Softmax, bias, mass log-sums and epilogue are the mma.sync kernel's, per warp of 16 rows.
+// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
+// when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
+// GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
+// ("Hopper path").
+// Test: tests/kernels/test_pbsa.cpp (gpu label) runs this kernel and the mma.sync kernel against the
+// CPU reference (random inputs, several shapes, poisoned outputs, determinism).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "cuda_check.h"
+#include "pbsa_cuda.h"
+
+namespace sw::kernels::pbsa {
+
+namespace {
+
+constexpr float kLn2 = 0.6931471805599453f;
+constexpr unsigned kFullMask = 0xffffffffu;
+constexpr int kTile = 64;      // query rows and KV tokens per tile
+constexpr int kThreads = 128;  // one warpgroup
+constexpr int kAtomBytes = 1024;  // 8 rows x 128 bytes: the 128-byte-swizzle pattern repeats here
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define SW_SM90_DEVICE 1
+#endif
+
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;  // ex2.approx(-inf) = +0, which masking relies on
+}
+
+__device__ __forceinline__ void cp_async16(uint32_t smem, const void* gmem) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem), "l"(gmem));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t smem) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem));
+}
+
+#ifdef SW_SM90_DEVICE
+// cp.async writes through the generic proxy; wgmma reads shared memory through the async proxy.
+// Each writer fences before the barrier that publishes a tile to the tensor cores.
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
+
+// The accumulators are asm operands of the async wgmma: the compiler believes they are final right
+// after the issuing asm. An empty asm that "rewrites" each one, placed after wgmma_wait (both are
+// volatile, so they stay in order), keeps every read of them behind the wait; placed before the
+// issue, it keeps earlier writes (the O rescale) in front of it.
+template <int N>
+__device__ __forceinline__ void fence_regs(float (&r)[N][4]) {
+#pragma unroll
+  for (int j = 0; j < N; ++j)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) asm volatile("" : "+f"(r[j][i])::"memory");
+}
+
+// Shared-memory matrix descriptor (PTX ISA "Matrix Descriptor Format"): start address, leading and
+// stride byte offsets (all >> 4), swizzle mode 1 = 128-byte. Tiles start on 1024-byte boundaries,
+// so the base-offset field stays 0; stepping k inside an atom adds to the start address only, the
+// hardware applies the XOR on the absolute address bits.
+__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | static_cast<uint64_t>((lbo & 0x3FFFF) >> 4) << 16 |
+         static_cast<uint64_t>((sbo & 0x3FFFF) >> 4) << 32 | 1ull << 62;
+}
+
+// wgmma wrappers (generated; see the operand lists): rs = A from registers, tb = transposed
+// (MN-major) B; "zero" overwrites the accumulators (scale-d 0, write-only operands), the others
+// accumulate. scale-d is an immediate so ptxas sees which accumulators are read.
+__device__ __forceinline__ void wgmma_rs_n64_zero_bf16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 0, 1, 1, 0;\n"
+      : "=f"(d[0][0]), "=f"(d[0][1]), "=f"(d[0][2]), "=f"(d[0][3]), "=f"(d[1][0]), "=f"(d[1][1]), "=f"(d[1][2]), "=f"(d[1][3]), "=f"(d[2][0]), "=f"(d[2][1]), "=f"(d[2][2]), "=f"(d[2][3]), "=f"(d[3][0]), "=f"(d[3][1]), "=f"(d[3][2]), "=f"(d[3][3]), "=f"(d[4][0]), "=f"(d[4][1]), "=f"(d[4][2]), "=f"(d[4][3]), "=f"(d[5][0]), "=f"(d[5][1]), "=f"(d[5][2]), "=f"(d[5][3]), "=f"(d[6][0]), "=f"(d[6][1]), "=f"(d[6][2]), "=f"(d[6][3]), "=f"(d[7][0]), "=f"(d[7][1]), "=f"(d[7][2]), "=f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n64_bf16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 0;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n64_tb_bf16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 1;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n128_tb_bf16(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]), "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]), "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n64_zero_f16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 0, 1, 1, 0;\n"
+      : "=f"(d[0][0]), "=f"(d[0][1]), "=f"(d[0][2]), "=f"(d[0][3]), "=f"(d[1][0]), "=f"(d[1][1]), "=f"(d[1][2]), "=f"(d[1][3]), "=f"(d[2][0]), "=f"(d[2][1]), "=f"(d[2][2]), "=f"(d[2][3]), "=f"(d[3][0]), "=f"(d[3][1]), "=f"(d[3][2]), "=f"(d[3][3]), "=f"(d[4][0]), "=f"(d[4][1]), "=f"(d[4][2]), "=f"(d[4][3]), "=f"(d[5][0]), "=f"(d[5][1]), "=f"(d[5][2]), "=f"(d[5][3]), "=f"(d[6][0]), "=f"(d[6][1]), "=f"(d[6][2]), "=f"(d[6][3]), "=f"(d[7][0]), "=f"(d[7][1]), "=f"(d[7][2]), "=f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n64_f16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 0;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n64_tb_f16(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, 1, 1, 1, 1;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+__device__ __forceinline__ void wgmma_rs_n128_tb_f16(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, 1, 1, 1, 1;\n"
+      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]), "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]), "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+#endif  // SW_SM90_DEVICE
+
+struct Bf16 {
+  __device__ __forceinline__ static uint32_t pack(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&v);
+  }
+#ifdef SW_SM90_DEVICE
+  __device__ __forceinline__ static void qk(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db, bool acc) {
+    if (acc) wgmma_rs_n64_bf16(d, a, db);
+    else wgmma_rs_n64_zero_bf16(d, a, db);
+  }
+  __device__ __forceinline__ static void pv(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) { wgmma_rs_n64_tb_bf16(d, a, db); }
+  __device__ __forceinline__ static void pv(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) { wgmma_rs_n128_tb_bf16(d, a, db); }
+#endif
+};
+struct Fp16 {
+  __device__ __forceinline__ static uint32_t pack(float lo, float hi) {
+    const __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&v);
+  }
+#ifdef SW_SM90_DEVICE
+  __device__ __forceinline__ static void qk(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db, bool acc) {
+    if (acc) wgmma_rs_n64_f16(d, a, db);
+    else wgmma_rs_n64_zero_f16(d, a, db);
+  }
+  __device__ __forceinline__ static void pv(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) { wgmma_rs_n64_tb_f16(d, a, db); }
+  __device__ __forceinline__ static void pv(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) { wgmma_rs_n128_tb_f16(d, a, db); }
+#endif
+};
+
+// Byte offset of 16-byte chunk `chunk` (of D/8) of row `row` in a kTile x D tile stored as atom
+// columns of 64 elements: [D/64][kTile rows][128 bytes], chunk XOR-swizzled by row & 7 (the layout
+// the hardware's 128-byte swizzle produces, so wgmma descriptors can point at it).
+__device__ __forceinline__ uint32_t sw128(int row, int chunk) {
+  return static_cast<uint32_t>((chunk >> 3) * (kTile * 128) + row * 128 + (((chunk & 7) ^ (row & 7)) << 4));
+}
+
+template <int D>
+__device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int tid) {
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int i = tid; i < kTile * kChunks; i += kThreads) {
+    const int r = i / kChunks, c = i % kChunks;
+    cp_async16(dst + sw128(r, c), src + r * D + c * 8);
+  }
+}
+
+template <Sm90Pipeline PIPE>
+constexpr int kStages = PIPE == Sm90Pipeline::kDeferred3 ? 3 : 2;
+
+template <int D, int STAGES>
+struct Layout {
+  static constexpr uint32_t kTileBytes = kTile * D * 2;  // multiple of 1024: atoms stay aligned
+  static constexpr uint32_t kQ = 0;
+  static constexpr uint32_t kK0 = kTileBytes;            // K of stage s at kK0 + s * 2 * kTileBytes, V after it
+  static constexpr uint32_t kCount = (1 + 2 * STAGES) * kTileBytes;  // STAGES count tiles of kTile floats
+  static constexpr uint32_t kBytes = kCount + STAGES * kTile * sizeof(float);
+  // Slack to round the base up to 1024 bytes. Three stages at head dim 128 have none: two CTAs per
+  // SM fit only without it (2 x (115,456 + 1,024 reserved) <= 233,472 bytes); the dynamic base is
+  // 1024-aligned in practice there, and the kernel traps if it ever is not.
+  static constexpr uint32_t kSlack = (D == 128 && STAGES == 3) ? 0 : kAtomBytes;
+  static constexpr size_t kAlloc = kBytes + kSlack;
+};
+
+template <class T, int D, Sm90Pipeline PIPE>
+__global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArgs args) {
+#ifdef SW_SM90_DEVICE
+  constexpr int kNTiles = kTile / 8;  // n8 tiles of S per warp
+  constexpr int kDTiles = D / 8;      // n8 tiles of O per warp
+  constexpr int kKSteps = D / 16;     // k16 steps of Q.K^T
+  constexpr int kS = kStages<PIPE>;
+  using L = Layout<D, kS>;
+  static_assert(D == 64 || D == 128, "head dim 64 or 128");
+
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + kAtomBytes - 1) & ~uint32_t(kAtomBytes - 1);
+  const uint32_t shift = base - static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
+  if (shift > L::kSlack) __trap();  // the layout would run past the allocation
+  unsigned char* const base_ptr = smem_raw + shift;
+  const uint32_t sQ = base + L::kQ;
+  auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };
+  auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };
+  auto stage_c = [&](int s) { return reinterpret_cast<const float*>(base_ptr + L::kCount) + s * kTile; };
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int B = args.block_tokens, N = args.kv_blocks;
+  const int subs = B / kTile;  // query tiles per query block = KV tiles per KV block
+  const int qt = blockIdx.x % subs;
+  const int hq = blockIdx.x / subs;  // h * Qb + qb
+  const int h = hq / args.q_blocks;
+  const int split = blockIdx.y;
+  const int64_t* idx_row = args.plan_index + static_cast<int64_t>(hq) * args.plan_width;
+  const int64_t cnt64 = args.plan_count[hq];
+  const int cnt = static_cast<int>(cnt64 < 0 ? 0 : (cnt64 > args.plan_width ? args.plan_width : cnt64));
+  const int n_tiles = cnt * subs;
+  int t_begin = 0, t_end = n_tiles;
+  if (args.splits > 1) {
+    const int per = (n_tiles + args.splits - 1) / args.splits;
+    t_begin = min(split * per, n_tiles);
+    t_end = min(t_begin + per, n_tiles);
+  }
+
+  // KV tile t -> (block id, first token); out-of-range ids load block 0 and are masked.
+  auto tile_src = [&](int t, bool& ok) -> int64_t {
+    const int e = t / subs, sub = t - e * subs;
+    int64_t n = __ldg(idx_row + e);
+    ok = n >= 0 && n < N;
+    if (!ok) n = 0;
+    return (static_cast<int64_t>(h) * N + n) * B + static_cast<int64_t>(sub) * kTile;
+  };
+  auto load_kv = [&](int t, int s) {
+    bool ok;
+    const int64_t tok = tile_src(t, ok);
+    load_tile<D>(stage_k(s), args.k + tok * D, tid);
+    load_tile<D>(stage_v(s), args.v + tok * D, tid);
+    if (tid < kTile / 4)
+      cp_async16(static_cast<uint32_t>(__cvta_generic_to_shared(stage_c(s))) + tid * 16, args.count + tok + tid * 4);
+  };
+
+  const int64_t q_row0 = static_cast<int64_t>(hq) * B + static_cast<int64_t>(qt) * kTile;
+  if (t_begin < t_end) {
+    load_tile<D>(sQ, args.q + q_row0 * D, tid);
+    load_kv(t_begin, 0);
+  }
+  cp_async_commit();
+  if constexpr (kS == 3) {  // second tile in flight before the loop; one commit group per tile
+    if (t_begin + 1 < t_end) load_kv(t_begin + 1, 1);
+    cp_async_commit();
+  }
+
+  float o[kDTiles][4];
+#pragma unroll
+  for (int j = 0; j < kDTiles; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+  float s[kNTiles][4];  // written only by wgmma (the first k step overwrites)
+  float m_run[2] = {-INFINITY, -INFINITY};  // rows lane/4 and lane/4 + 8 of the warp, log2 domain
+  float l_run[2] = {0.f, 0.f};
+  uint32_t qf[kKSteps][4];
+  const int wrow = warp * 16;  // the wgmma accumulator rows of this warp
+
+  // K-major B (K tile): rows 128 bytes apart, 8-row groups 1024 apart (SBO); k step = 32 bytes
+  // inside an atom column, the next atom column kTile * 128 bytes on. LBO is unused (1).
+  auto desc_k = [&](int stage, int ks) {
+    return smem_desc(stage_k(stage) + (ks >> 2) * (kTile * 128) + (ks & 3) * 32, 16, 1024);
+  };
+  // MN-major B (V tile, tokens x D): k step = 16 tokens = 2048 bytes; SBO = 8-token groups (1024),
+  // LBO = the next 64 columns of D (one atom column, kTile * 128 bytes).
+  auto desc_v = [&](int stage, int kk) { return smem_desc(stage_v(stage) + kk * 2048, kTile * 128, 1024); };
+
+  // The loop leaves only through the break after the last P.V's wait, so ptxas sees no wgmma in
+  // flight on any exit path (otherwise it injects a wait on the loop's back edge).
+  for (int t = t_begin; t_begin < t_end; ++t) {
+    const int stage = (t - t_begin) % kS;
+    if constexpr (PIPE == Sm90Pipeline::kSerial) {
+      if (t + 1 < t_end) load_kv(t + 1, stage ^ 1);
+      cp_async_commit();
+      cp_async_wait<1>();  // everything but the prefetch just issued has landed
+    } else {
+      cp_async_wait<kS - 2>();  // tile t has landed (kDeferred3: tile t + 1 may still be in flight)
+    }
+    fence_proxy_async();
+    __syncthreads();
+    if (t == t_begin) {
+#pragma unroll
+      for (int ks = 0; ks < kKSteps; ++ks) ldmatrix_x4(qf[ks], sQ + sw128(wrow + (lane & 15), ks * 2 + (lane >> 4)));
+    }
+
+    // S = Q K^T (64 x 64 per warpgroup, 16 rows per warp).
+    wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(stage, ks), ks > 0);
+    wgmma_commit();
+    wgmma_wait<0>();  // kDeferred: also retires the previous tile's P.V
+    fence_regs(s);
+    fence_regs(o);
+    if constexpr (PIPE != Sm90Pipeline::kSerial) {
+      __syncthreads();  // every warp's P.V of tile t-1 is done: its stage may be refilled
+      const int ahead = t + kS - 1;  // the tile that lands in tile t-1's stage
+      if (ahead < t_end) load_kv(ahead, (stage + kS - 1) % kS);
+      cp_async_commit();
+    }
+
+    bool ok;
+    (void)tile_src(t, ok);
+    const float* sC = stage_c(stage);
+    // Logits and probabilities go to p, never back into s: s is written only by wgmma, so ptxas
+    // can keep the deferred P.V and the next Q.K^T in one wgmma pipeline stage (no serialisation).
+    float p[kNTiles][4];
+    float2 cv[kNTiles];
+    bool all_one = true;
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j) {
+      cv[j] = *reinterpret_cast<const float2*>(sC + j * 8 + (lane & 3) * 2);
+      all_one &= cv[j].x == 1.f && cv[j].y == 1.f;
+    }
+    all_one = __all_sync(kFullMask, all_one && ok);
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j) {
+      float b0 = 0.f, b1 = 0.f;
+      if (!all_one) {
+        b0 = ok && cv[j].x > 0.f ? __log2f(cv[j].x) : -INFINITY;
+        b1 = ok && cv[j].y > 0.f ? __log2f(cv[j].y) : -INFINITY;
+      }
+      p[j][0] = s[j][0] * args.scale_log2 + b0;
+      p[j][1] = s[j][1] * args.scale_log2 + b1;
+      p[j][2] = s[j][2] * args.scale_log2 + b0;
+      p[j][3] = s[j][3] * args.scale_log2 + b1;
+    }
+
+    float m_use[2];
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+      float mx = m_run[hr];
+#pragma unroll
+      for (int j = 0; j < kNTiles; ++j) mx = fmaxf(mx, fmaxf(p[j][2 * hr], p[j][2 * hr + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
+      m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
+      const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
+      m_run[hr] = mx;
+      l_run[hr] *= alpha;
+#pragma unroll
+      for (int j = 0; j < kDTiles; ++j) {
+        o[j][2 * hr] *= alpha;
+        o[j][2 * hr + 1] *= alpha;
+      }
+    }
+    float tile_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) p[j][i] = fast_exp2(p[j][i] - m_use[i >> 1]);
+      tile_sum[0] += p[j][0] + p[j][1];
+      tile_sum[1] += p[j][2] + p[j][3];
+    }
+    l_run[0] += tile_sum[0];
+    l_run[1] += tile_sum[1];
+    if (args.tile_ls != nullptr) {
+#pragma unroll
+      for (int hr = 0; hr < 2; ++hr) {
+        float ts = tile_sum[hr];
+        ts += __shfl_xor_sync(kFullMask, ts, 1);
+        ts += __shfl_xor_sync(kFullMask, ts, 2);
+        if ((lane & 3) == 0) {
+          const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;
+          const int64_t slot = (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
+          args.tile_ls[slot] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
+        }
+      }
+    }
+
+    // O += P V: P from the S accumulators, rounded to the input type.
+    uint32_t pa[kTile / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < kTile / 16; ++kk) {
+      pa[kk][0] = T::pack(p[2 * kk][0], p[2 * kk][1]);
+      pa[kk][1] = T::pack(p[2 * kk][2], p[2 * kk][3]);
+      pa[kk][2] = T::pack(p[2 * kk + 1][0], p[2 * kk + 1][1]);
+      pa[kk][3] = T::pack(p[2 * kk + 1][2], p[2 * kk + 1][3]);
+    }
+    fence_regs(o);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage, kk));
+    wgmma_commit();
+    if (PIPE == Sm90Pipeline::kSerial || t + 1 == t_end) {  // kDeferred*: only the last P.V waits here
+      wgmma_wait<0>();
+      fence_regs(o);
+      if constexpr (PIPE == Sm90Pipeline::kSerial) __syncthreads();  // stage free before it is refilled
+    }
+    if (t + 1 == t_end) break;
+  }
+  cp_async_wait<0>();
+
+  float* out = args.out + static_cast<int64_t>(split) * args.heads * args.q_blocks * B * D;
+  float* lse = args.lse + static_cast<int64_t>(split) * args.heads * args.q_blocks * B;
+#pragma unroll
+  for (int hr = 0; hr < 2; ++hr) {
+    float l = l_run[hr];
+    l += __shfl_xor_sync(kFullMask, l, 1);
+    l += __shfl_xor_sync(kFullMask, l, 2);
+    const bool live = l > 0.f;
+    const float inv = live ? 1.f / l : 0.f;
+    const int64_t row = q_row0 + wrow + (lane >> 2) + hr * 8;
+    float* orow = out + row * D + (lane & 3) * 2;
+#pragma unroll
+    for (int j = 0; j < kDTiles; ++j)
+      *reinterpret_cast<float2*>(orow + j * 8) = make_float2(o[j][2 * hr] * inv, o[j][2 * hr + 1] * inv);
+    if ((lane & 3) == 0) lse[row] = live ? (m_run[hr] + log2f(l)) * kLn2 : -INFINITY;
+  }
+#else
+  __trap();  // never launched: pbsa.cu dispatches here only on sm_90 devices
+#endif
+}
+
+template <class T, int D, Sm90Pipeline PIPE>
+void launch(const KernelArgs& ka, int ctas, int splits, cudaStream_t stream) {
+  constexpr size_t smem = Layout<D, kStages<PIPE>>::kAlloc;
+  static const bool configured = [] {  // > 48 KiB of dynamic shared memory needs an opt-in, once
+    CUDA_CHECK(cudaFuncSetAttribute(pbsa_fwd_sm90_kernel<T, D, PIPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    return true;
+  }();
+  (void)configured;
+  pbsa_fwd_sm90_kernel<T, D, PIPE><<<dim3(ctas, splits), kThreads, smem, stream>>>(ka);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T, int D>
+void launch_pipe(const KernelArgs& ka, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream) {
+  if (pipe == Sm90Pipeline::kSerial) return launch<T, D, Sm90Pipeline::kSerial>(ka, ctas, splits, stream);
+  if (pipe == Sm90Pipeline::kDeferred3) return launch<T, D, Sm90Pipeline::kDeferred3>(ka, ctas, splits, stream);
+  return launch<T, D, Sm90Pipeline::kDeferred>(ka, ctas, splits, stream);
+}
+
+template <class T>
+void launch_dim(const KernelArgs& ka, int D, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream) {
+  if (D == 64) return launch_pipe<T, 64>(ka, ctas, splits, pipe, stream);
+  return launch_pipe<T, 128>(ka, ctas, splits, pipe, stream);
+}
+
+}  // namespace
+
+void launch_fwd_sm90(const KernelArgs& ka, bool fp16, int head_dim, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream) {
+  if (head_dim != 64 && head_dim != 128) throw std::invalid_argument("pbsa sm90: head_dim " + std::to_string(head_dim));
+  if (ka.block_tokens % kTile != 0) throw std::invalid_argument("pbsa sm90: block_tokens " + std::to_string(ka.block_tokens));
+  if (fp16) launch_dim<Fp16>(ka, head_dim, ctas, splits, pipe, stream);
+  else launch_dim<Bf16>(ka, head_dim, ctas, splits, pipe, stream);
+}
+
+}  // namespace sw::kernels::pbsa
