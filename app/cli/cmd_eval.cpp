@@ -30,6 +30,28 @@ std::vector<std::string> split(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   return out;
 }
+// Side-by-side strips of the first rollout: the ground truth on top, then one row per method, one
+// column per kept frame, with a gap between tiles. False when no frame was kept.
+bool write_strips(const std::string& path, const eval::EvalReport& r) {
+  if (r.methods.empty() || r.methods[0].strip_truth.empty()) return false;
+  const auto& first = r.methods[0];
+  const int S = first.strip_truth[0].width, gap = std::max(2, S / 32);
+  const int cols = static_cast<int>(first.strip_truth.size()), rows = 1 + static_cast<int>(r.methods.size());
+  const int W = cols * S + (cols - 1) * gap, H = rows * S + (rows - 1) * gap;
+  std::vector<uint8_t> img(static_cast<size_t>(W) * H * 3, 255);
+  auto blit = [&](const Frame& f, int row, int col) {
+    for (int y = 0; y < S; ++y)
+      std::copy_n(f.rgb.data() + static_cast<size_t>(y) * S * 3, static_cast<size_t>(S) * 3,
+                  img.data() + (static_cast<size_t>(row * (S + gap) + y) * W + static_cast<size_t>(col) * (S + gap)) * 3);
+  };
+  for (int c = 0; c < cols; ++c) blit(first.strip_truth[static_cast<size_t>(c)], 0, c);
+  for (size_t m = 0; m < r.methods.size(); ++m)
+    for (int c = 0; c < cols && c < static_cast<int>(r.methods[m].strip_generated.size()); ++c)
+      blit(r.methods[m].strip_generated[static_cast<size_t>(c)], static_cast<int>(m) + 1, c);
+  write_png(path, img.data(), W, H);
+  return true;
+}
+
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {
@@ -82,7 +104,8 @@ Runner add_eval_command(CLI::App& app) {
     }
     write_text_atomically(o->out + "/eval.json", r.json() + "\n", "--out");
     plot_series_png(o->out + "/psnr_vs_horizon.png", series);
-    fmt::print("wrote {0}/eval.json and {0}/psnr_vs_horizon.png\n", o->out);
+    const bool strips = write_strips(o->out + "/strips.png", r);
+    fmt::print("wrote {0}/eval.json, {0}/psnr_vs_horizon.png{1}\n", o->out, strips ? fmt::format(" and {}/strips.png", o->out) : "");
     return 0;
   };
 }

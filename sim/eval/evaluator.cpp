@@ -224,6 +224,11 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                                  r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), 99.0) / p.seeds;
                                  r.horizon_ssim[h] += ssim(gen.rgb.data(), gt.rgb.data(), S, S) / p.seeds;
                                }
+                             if (s == 0 && std::find(p.strip_frames.begin(), p.strip_frames.end(), frame) != p.strip_frames.end()) {
+                               r.strip_frames.push_back(frame);
+                               r.strip_generated.push_back(gen);
+                               r.strip_truth.push_back(gt);
+                             }
                              if (s == 0) {
                                gen_range.add(frame_stats(gen.rgb.data(), prev_gen.empty() ? nullptr : prev_gen.data(), S, S));
                                truth_range.add(frame_stats(gt.rgb.data(), prev_gt.empty() ? nullptr : prev_gt.data(), S, S));

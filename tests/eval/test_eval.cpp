@@ -38,6 +38,15 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
     EXPECT_GT(m["drift"]["truth_std_min"].get<double>(), m["drift"]["std_min"].get<double>());
   }
   EXPECT_TRUE(fs::exists(dir / "out" / "psnr_vs_horizon.png"));
+  // Strips: truth + 5 methods as rows; frames 2, 10, 20, 40 of the 2 s drift rollout as columns
+  // (32-pixel tiny frames, 2-pixel gaps). Width and height from the PNG's IHDR chunk.
+  std::ifstream png(dir / "out" / "strips.png", std::ios::binary);
+  ASSERT_TRUE(png) << "strips.png missing";
+  unsigned char hdr[24] = {};
+  png.read(reinterpret_cast<char*>(hdr), sizeof hdr);
+  auto be32 = [&](int o) { return (hdr[o] << 24) | (hdr[o + 1] << 16) | (hdr[o + 2] << 8) | hdr[o + 3]; };
+  EXPECT_EQ(be32(16), 4 * 32 + 3 * 2);
+  EXPECT_EQ(be32(20), 6 * 32 + 5 * 2);
   fs::remove_all(dir);
 }
 

@@ -44,6 +44,9 @@ struct EvalParams {
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
   double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
+  // Frames (after the context) of the first rollout kept for side-by-side strips; those beyond
+  // the rollout's length are skipped.
+  std::vector<int64_t> strip_frames = {2, 10, 20, 40, 100, 200, 400, 1200};
   void validate() const;                      // throws std::invalid_argument naming the field
 };
 
@@ -59,6 +62,8 @@ struct MethodResult {
   double truth_mean_lo = 0, truth_mean_hi = 0, truth_std_min = 0, truth_motion_mean = 0;
   bool drift_ok = false;  // mean within the truth's range (with margin), not flat, not frozen
   double ms_per_chunk = 0;
+  std::vector<int64_t> strip_frames;               // which frames the strips hold
+  std::vector<Frame> strip_generated, strip_truth; // first rollout, at strip_frames
 };
 
 struct EvalReport {
