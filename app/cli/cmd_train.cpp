@@ -71,6 +71,8 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--sf-rollout-chunks", p->sf_rollout_chunks, "Self-forcing: chunks the model generates before the trained one")
       ->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sf-sample-steps", p->sf_sample_steps, "Self-forcing: sampler steps of those chunks")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--df-context-share", p->df_context_share, "Diffusion forcing: share of chunks at the context noise level")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.95));
   cmd->add_option("--data-threads", p->data_threads, "Clip-generating threads (0: all cores but one)")->check(CLI::Range(0, 1024));
   cmd->add_option("--checkpoint-every", p->checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_flag("--profile", p->profile, "Print the mean time of each phase of a step (synchronises: slower)");

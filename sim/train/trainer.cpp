@@ -47,6 +47,7 @@ void TrainParams::validate() const {
   if (train_top_k < 1) bad("train_top_k", "must be >= 1");
   if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
+  if (!(df_context_share >= 0 && df_context_share < 1)) bad("df_context_share", "must be in [0, 1), got " + std::to_string(df_context_share));
   if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
   if (checkpoint_every < 1 || log_every < 1) bad("checkpoint_every/log_every", "must be >= 1");
@@ -404,7 +405,7 @@ class Trainer {
   // level the rollout commits frames with (context_noise; 0 = clean, no loss), as at inference.
   at::Tensor chunk_levels(int64_t sequences, int64_t chunks) {
     at::Tensor t = at::sigmoid(at::randn({sequences, chunks}, at::TensorOptions().device(dev_)));
-    const at::Tensor clean = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < 0.15;
+    const at::Tensor clean = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < p_.df_context_share;
     return t.masked_fill(clean, p_.context_noise);
   }
 

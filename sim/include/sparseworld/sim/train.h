@@ -40,6 +40,10 @@ struct TrainParams {
   double context_noise = 0.1;          // noise level of context frames (self-forcing context, and the
                                        // share of diffusion-forcing chunks that stand for context); the
                                        // rollout commits frames at the same level (--context-noise)
+  double df_context_share = 0.5;       // diffusion forcing: share of chunks at the context level; the
+                                       // rest at random levels. Rollouts predict from (nearly) clean
+                                       // context, which 15% taught poorly (teacher-forced PSNR below
+                                       // copying the previous frame, 2026-11-23)
   int data_threads = 0;                // 0: all cores but one
   int checkpoint_every = 500;          // steps
   int log_every = 10;
