@@ -477,6 +477,10 @@ bool pbsa_wgmma_available(const PbsaParams& p) {
   // output and LSE disagree with the CPU reference (rel. err. 0.7-0.8); unsplit D = 64 and every
   // D = 128 case match. Until it is found, those params are refused here and run on mma.sync.
   if (p.head_dim == 64 && pbsa_resolve_splits(p, device_sms()) > 1) return false;
+  // Experimental: on the H100 (2026-11-23) the wgmma kernels also failed PbsaGpu.MatchesCpuReference
+  // at other shapes (out rel. err. ~0.97), so they run only when asked for explicitly.
+  const char* experimental = std::getenv("SW_PBSA_WGMMA");
+  if (!experimental || std::string(experimental) != "1") return false;
   return (p.head_dim == 64 || p.head_dim == 128) && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
 #else
   (void)p;

@@ -294,7 +294,8 @@ TEST(PbsaGpu, MatchesCpuReference) {
                              std::to_string(s.splits) + (s.dtype == PbsaDtype::kFp16 ? " fp16" : " bf16"));
     }
   }
-  if (ran_wgmma == 0) std::printf("note: the wgmma kernel cannot run here (needs an sm_90 device and an sm_90a build)\n");
+  if (ran_wgmma == 0)
+    std::printf("note: the wgmma kernel did not run (needs an sm_90 device, an sm_90a build and SW_PBSA_WGMMA=1: experimental)\n");
 }
 
 TEST(PbsaGpu, DeterministicAndSplitInvariant) {
