@@ -5,8 +5,8 @@
 // online softmax in fp32 registers in the log2 domain. Split-KV partials are merged by a combine
 // kernel in fixed split order; block mass comes from per-(row, KV tile) log-sums reduced by a
 // third kernel, one warp per (head, KV block). No atomics anywhere: results are deterministic.
-// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here when PbsaParams::kernel or
-// SW_PBSA_KERNEL asks for it (opt-in until it has run on an H100; kAuto = this kernel).
+// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here for head dim 128 on cc 9.0 (kAuto),
+// or when PbsaParams::kernel / SW_PBSA_KERNEL ask for a kernel by name.
 // Design and measurements: kernels/README.md. Test: tests/kernels/test_pbsa.cpp (gpu label).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -430,12 +430,13 @@ PbsaKernel env_kernel() {
   return k;
 }
 
-// The kernel that runs p: the forced one, else mma.sync. The wgmma kernel is opt-in until its gpu
-// tests and benchmark have run on an H100 (kernels/README.md, "Hopper path": not yet); then kAuto
-// should pick it where pbsa_wgmma_available says it can run.
+// The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
+// build, cc 9.0, head dim 128), else mma.sync.
 PbsaKernel resolve_kernel(const PbsaParams& p) {
   PbsaKernel k = p.kernel == PbsaKernel::kAuto ? env_kernel() : p.kernel;
-  if (k == PbsaKernel::kAuto) k = PbsaKernel::kMmaSync;
+  // The serial wgmma pipeline measured fastest of the three at the Wan shape (218 vs 185 TF/s at
+  // 10% density, 241 vs 201 dense; docs/BENCHMARKS.md).
+  if (k == PbsaKernel::kAuto) k = pbsa_wgmma_available(p) ? PbsaKernel::kWgmmaSerial : PbsaKernel::kMmaSync;
   if (k != PbsaKernel::kMmaSync && !pbsa_wgmma_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the wgmma kernel cannot run these params on this device/build");
   return k;
@@ -473,15 +474,10 @@ void launch_fwd_dim(const KernelArgs& ka, int D, int tile, int ctas, int splits,
 
 bool pbsa_wgmma_available(const PbsaParams& p) {
 #ifdef SW_PBSA_SM90
-  // Known bug (H100, 2026-11-23): at head dim 64 with split-KV (> 1 split) the wgmma kernel's
-  // output and LSE disagree with the CPU reference (rel. err. 0.7-0.8); unsplit D = 64 and every
-  // D = 128 case match. Until it is found, those params are refused here and run on mma.sync.
-  if (p.head_dim == 64 && pbsa_resolve_splits(p, device_sms()) > 1) return false;
-  // Experimental: on the H100 (2026-11-23) the wgmma kernels also failed PbsaGpu.MatchesCpuReference
-  // at other shapes (out rel. err. ~0.97), so they run only when asked for explicitly.
-  const char* experimental = std::getenv("SW_PBSA_WGMMA");
-  if (!experimental || std::string(experimental) != "1") return false;
-  return (p.head_dim == 64 || p.head_dim == 128) && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
+  // Head dim 128 only: at head dim 64 every wgmma variant disagrees with the CPU reference on the
+  // H100 (2026-11-23, PbsaGpu.MatchesCpuReference: H2 Qb2 N5 B128 and H2 Qb4 N33 B64, out rel. err.
+  // ~0.97, with or without split-KV), while every D = 128 case matches. D = 64 runs on mma.sync.
+  return p.head_dim == 128 && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
 #else
   (void)p;
   return false;

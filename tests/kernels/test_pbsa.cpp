@@ -295,7 +295,7 @@ TEST(PbsaGpu, MatchesCpuReference) {
     }
   }
   if (ran_wgmma == 0)
-    std::printf("note: the wgmma kernel did not run (needs an sm_90 device, an sm_90a build and SW_PBSA_WGMMA=1: experimental)\n");
+    std::printf("note: the wgmma kernel did not run (needs an sm_90 device and an sm_90a build; head dim 128 only)\n");
 }
 
 TEST(PbsaGpu, DeterministicAndSplitInvariant) {
