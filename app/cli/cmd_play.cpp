@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "world_options.h"
 #include "player/controls.h"
 #include "player/keymap.h"
 #include "player/session.h"
@@ -106,12 +107,7 @@ Runner add_play_command(CLI::App& app) {
   auto o = std::make_shared<PlayOptions>();
   CLI::App* cmd = app.add_subcommand("play", "Play a world in a window (keyboard, mouse, gamepad; ImGui panel)");
   cmd->add_option("--seed", o->seed, "World seed")->capture_default_str();
-  cmd->add_option("--world", o->world.name, "World: reference or neural")->capture_default_str();
-  cmd->add_option("--model", o->world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
-  cmd->add_option("--device", o->world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  cmd->add_option("--method", o->world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")->capture_default_str();
-  cmd->add_option("--context-noise", o->world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  add_world_options(cmd, o->world);
   cmd->add_option("--keymap", o->keymap, "Key map JSON (default: the built-in assets/keymap.json)");
   cmd->add_option("--width", o->width, "Window width")->capture_default_str()->check(CLI::Range(320, 8192));
   cmd->add_option("--height", o->height, "Window height")->capture_default_str()->check(CLI::Range(240, 8192));

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "world_options.h"
 #include "player/controls.h"
 #include "player/session.h"
 #include "player/setup_error.h"
@@ -153,12 +154,7 @@ Runner add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a session without a window: offscreen Vulkan render, PNG screenshots, stats.json");
   cmd->add_flag("--headless", o->headless, "Render offscreen (required: the windowed session is `sparseworld play`)");
-  cmd->add_option("--world", o->world.name, "World: reference or neural")->capture_default_str();
-  cmd->add_option("--model", o->world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
-  cmd->add_option("--device", o->world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  cmd->add_option("--method", o->world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")->capture_default_str();
-  cmd->add_option("--context-noise", o->world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  add_world_options(cmd, o->world);
   auto* agent = cmd->add_option("--agent", o->agent, "Agent that plays: random_walk, wall_follower, explorer, out_and_back");
   auto* actions = cmd->add_option("--actions", o->actions, "Episode file whose actions are replayed (its seed and size unless given)");
   agent->excludes(actions);

@@ -51,7 +51,9 @@ void Rollout::set_context_noise(double sigma, uint64_t seed) {
 void Rollout::commit_pass(const at::Tensor& latents, const at::Tensor& actions) {
   at::Tensor x = latents;
   if (sigma_ > 0) {
-    const at::Tensor noise = chunk_noise(model_.config, noise_seed_ ^ 0xC0417E87ULL, frame0_).narrow(0, 0, x.size(0));
+    std::vector<at::Tensor> parts;  // one seeded chunk of noise per chunk_frames frames committed
+    for (int64_t f = 0; f < x.size(0); f += model_.config.chunk_frames) parts.push_back(chunk_noise(model_.config, noise_seed_ ^ 0xC0417E87ULL, frame0_ + f));
+    const at::Tensor noise = at::cat(parts).narrow(0, 0, x.size(0));
     x = (1 - sigma_) * x + sigma_ * noise.to(x.device(), x.scalar_type());
   }
   velocity(x, sigma_, actions, true);

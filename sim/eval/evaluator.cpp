@@ -37,6 +37,10 @@ void EvalParams::validate() const {
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
+  if (!(context_noise >= 0 && context_noise <= 0.5))
+    throw std::invalid_argument("eval: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
+  for (int64_t f : strip_frames)
+    if (f < 1) throw std::invalid_argument("eval: strip frames must be >= 1, got " + std::to_string(f));
   if (device != "auto" && device != "cpu" && device != "cuda") throw std::invalid_argument("eval: device '" + device + "' is not auto, cpu or cuda");
 }
 

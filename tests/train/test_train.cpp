@@ -78,6 +78,11 @@ TEST(Train, BadValuesRejected) {
   r = run_cli("train --batch 0 --out /tmp/sw_train_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--batch"), std::string::npos) << r.output;
+  for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0"}) {
+    r = run_cli(std::string("train ") + flag + " --out /tmp/sw_train_bad");
+    EXPECT_NE(r.exit_code, 0) << flag;
+    EXPECT_NE(r.output.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace
