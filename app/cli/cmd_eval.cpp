@@ -102,6 +102,9 @@ Runner add_eval_command(CLI::App& app) {
       fmt::print("{} {:>7.1f}% {:>8} {:>6} {:>10.1f}\n", line, 100.0 * m.action_accuracy,
                  m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.drift_ok ? "ok" : "FAIL", m.ms_per_chunk);
     }
+    if (!r.methods.empty())  // the same frames for every method
+      fmt::print("teacher-forced baselines: copy the previous frame {:.2f} dB, tokenizer reconstruction {:.2f} dB (ceiling)\n",
+                 r.methods[0].teacher_copy_psnr, r.methods[0].tokenizer_psnr);
     write_text_atomically(o->out + "/eval.json", r.json() + "\n", "--out");
     plot_series_png(o->out + "/psnr_vs_horizon.png", series);
     const bool strips = write_strips(o->out + "/strips.png", r);

@@ -53,6 +53,7 @@ int run_info(const ModelOptions& o) {
              c.head_dim(), c.mlp_ratio, c.cond_dim);
   fmt::print("  rollout       chunk {} frames, {} sampling steps + 1 clean pass, block {} tokens, sink {} + window {} frames, memory {} slots\n",
              c.chunk_frames, c.sample_steps, c.block_size, c.sink_frames, c.window_frames, c.memory_slots);
+  fmt::print("  anchor frame  {}\n", c.anchor_frame ? "yes (each chunk also reads the last committed frame as input channels)" : "no");
   fmt::print("  parameters    {} transformer + {} tokenizer = {}\n", human(info.transformer_parameters),
              human(info.tokenizer_parameters), human(info.transformer_parameters + info.tokenizer_parameters));
   fmt::print("  FLOPs         {} per transformer pass, {} per chunk ({} per frame)\n", human(info.flops_per_forward),

@@ -73,6 +73,9 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--sf-sample-steps", p->sf_sample_steps, "Self-forcing: sampler steps of those chunks")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--df-context-share", p->df_context_share, "Diffusion forcing: share of chunks at the context noise level")
       ->capture_default_str()->check(CLI::Range(0.0, 0.95));
+  cmd->add_option("--anchor-frame", p->anchor_frame,
+                  "1: condition each frame on the last committed frame (a model from --init gains the input, starting at zero); 0: without; -1: as the config/model has it")
+      ->capture_default_str()->check(CLI::Range(-1, 1));
   cmd->add_option("--data-threads", p->data_threads, "Clip-generating threads (0: all cores but one)")->check(CLI::Range(0, 1024));
   cmd->add_option("--checkpoint-every", p->checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_flag("--profile", p->profile, "Print the mean time of each phase of a step (synchronises: slower)");

@@ -27,17 +27,19 @@ Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at:
 void Rollout::reset() {
   for (auto& l : layers_) l.reset();
   frame0_ = 0;
+  last_committed_ = at::Tensor();
 }
 
 void Rollout::set_method(const attn::MethodConfig& m) {
   for (auto& l : layers_) l.set_method(m);
 }
 
-at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit) {
+at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit, const at::Tensor& anchor) {
   const at::Tensor tt = at::full({x.size(0)}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
-  return model_.dit->forward(x, tt, actions, frame0_, [&](int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    return layers_[static_cast<size_t>(layer)].attend(q, k, v, commit);
-  });
+  return model_.dit->forward(
+      x, tt, actions, frame0_,
+      [&](int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) { return layers_[static_cast<size_t>(layer)].attend(q, k, v, commit); },
+      0, anchor);
 }
 
 void Rollout::set_context_noise(double sigma, uint64_t seed) {
@@ -56,7 +58,15 @@ void Rollout::commit_pass(const at::Tensor& latents, const at::Tensor& actions) 
     const at::Tensor noise = at::cat(parts).narrow(0, 0, x.size(0));
     x = (1 - sigma_) * x + sigma_ * noise.to(x.device(), x.scalar_type());
   }
-  velocity(x, sigma_, actions, true);
+  const int64_t F = model_.config.chunk_frames;
+  at::Tensor anchor;
+  if (model_.config.anchor_frame) {
+    // Anchors are per chunk: a pass that started mid-chunk would need a frame from before it.
+    TORCH_CHECK(frame0_ % F == 0, "rollout: frames are committed in whole chunks of ", F, " (", frame0_, " committed so far)");
+    anchor = model::chunk_anchors(x, F, x.size(0), last_committed_);
+  }
+  velocity(x, sigma_, actions, true, anchor);
+  last_committed_ = x.narrow(0, x.size(0) - 1, 1);
   frame0_ += latents.size(0);
 }
 
@@ -70,9 +80,11 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   torch::NoGradGuard ng;
   const at::Tensor a = actions.to(device_, dtype_);
   at::Tensor x = noise.to(device_, dtype_);
+  at::Tensor anchor;
+  if (model_.config.anchor_frame && last_committed_.defined()) anchor = last_committed_.expand_as(x);
   for (int s = 0; s < steps; ++s) {
     const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
-    x = x + (t_next - t) * velocity(x, t, a, false);
+    x = x + (t_next - t) * velocity(x, t, a, false, anchor);
   }
   if (denoise_done) denoise_done();
   if (!commit) return x;
@@ -109,7 +121,9 @@ std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at:
     for (int s = 0; s < steps; ++s) {
       const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
       at::Tensor tt = at::cat({at::zeros({history.size(0)}), at::full({F}, t)});
-      at::Tensor v = model.dit->forward(at::cat({history, x}, 0), tt, acts, 0, full_attend(frames));
+      const at::Tensor seq = at::cat({history, x}, 0);
+      const at::Tensor anchor = model.config.anchor_frame ? model::chunk_anchors(seq, F, frames) : at::Tensor();
+      at::Tensor v = model.dit->forward(seq, tt, acts, 0, full_attend(frames), 0, anchor);
       x = x + (t_next - t) * v.narrow(0, history.size(0), F);
     }
     out.push_back(x);

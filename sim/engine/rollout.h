@@ -43,13 +43,14 @@ class Rollout {
   static at::Tensor chunk_noise(const model::ModelConfig& c, uint64_t seed, int64_t chunk);
 
  private:
-  at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit);
+  at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit, const at::Tensor& anchor);
   void commit_pass(const at::Tensor& latents, const at::Tensor& actions);
   model::WorldModel& model_;
   at::Device device_;
   at::ScalarType dtype_;
   std::vector<attn::LayerAttention> layers_;
   int64_t frame0_ = 0;
+  at::Tensor last_committed_;  // [1, C, g, g] as committed (noised): the next chunk's anchor
   double sigma_ = 0;
   uint64_t noise_seed_ = 0;
 };

@@ -57,6 +57,7 @@ std::vector<uint8_t> to_rgb8(const at::Tensor& rgb) {  // [N, 3, S, S] float in 
 // class of the action actually taken.
 struct TeacherResult {
   double psnr = 0, ssim = 0, action_accuracy = 0;
+  double copy_psnr = 0, tokenizer_psnr = 0;  // baselines on the same frames (see MethodResult)
 };
 
 TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype) {
@@ -68,7 +69,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
   mc.method = attn::method_from_name(method);
   WorldParams wp;
   wp.width = wp.height = S;
-  double psum = 0, ssum = 0;
+  double psum = 0, ssum = 0, copy_sum = 0, ae_sum = 0;
   int n = 0, recovered = 0, scored = 0;
   torch::NoGradGuard ng;
   for (int s = 0; s < p.seeds; ++s) {
@@ -111,6 +112,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
       for (float v : x.to_array()) a.push_back(v);
     const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
+    const std::vector<uint8_t> reconstructed = to_rgb8(m->tokenizer->decode(z));
     engine::Rollout roll(*m, mc, dev, dtype, 0);
     roll.set_context_noise(p.context_noise, seed);
     for (int k = 0; k < kTeacherChunks; ++k) {
@@ -123,6 +125,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
           const uint8_t* g = gen.data() + static_cast<size_t>(f) * fb;
           psum += std::min(psnr(g, frames.data() + t * fb, S, S), 99.0);
           ssum += ssim(g, frames.data() + t * fb, S, S);
+          copy_sum += std::min(psnr(frames.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), 99.0);
+          ae_sum += std::min(psnr(reconstructed.data() + t * fb, frames.data() + t * fb, S, S), 99.0);
           if (visible[t]) {
             recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);
             ++scored;
@@ -133,7 +137,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
       roll.commit(z.narrow(0, k * F, F), acts.narrow(0, k * F, F));
     }
   }
-  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0};
+  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n};
 }
 
 // Runs the neural world and the reference world side by side under an agent's actions for
@@ -210,6 +214,8 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     r.teacher_psnr = tf.psnr;
     r.teacher_ssim = tf.ssim;
     r.action_accuracy = tf.action_accuracy;
+    r.teacher_copy_psnr = tf.copy_psnr;
+    r.tokenizer_psnr = tf.tokenizer_psnr;
     // (2) + (3): one rollout per seed in lockstep with the reference world; drift on seed 0.
     r.horizon_psnr.assign(p.horizons_s.size(), 0.0);
     r.horizon_ssim.assign(p.horizons_s.size(), 0.0);
@@ -277,7 +283,8 @@ std::string EvalReport::json() const {
   j["horizons_s"] = horizons_s;
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},
-                            {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}}},
+                            {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}, {"copy_previous_psnr", m.teacher_copy_psnr},
+                                                {"tokenizer_psnr", m.tokenizer_psnr}}},
                             {"action_accuracy", m.action_accuracy},
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
                             {"rollout_psnr", m.horizon_psnr},

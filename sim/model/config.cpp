@@ -39,6 +39,7 @@ void ModelConfig::validate() const {
   if (sink_frames < 0) bad("sink_frames", "must be >= 0");
   if (memory_slots < 0) bad("memory_slots", "must be >= 0");
   if (!(rope_theta > 1.0)) bad("rope_theta", "must be > 1");
+  if (anchor_frame != 0 && anchor_frame != 1) bad("anchor_frame", "must be 0 or 1, got " + std::to_string(anchor_frame));
 }
 
 ModelConfig named_config(const std::string& name) {
@@ -75,7 +76,8 @@ std::vector<std::string> config_names() { return {"tiny", "default"}; }
 
 #define SW_CONFIG_FIELDS(X)                                                                                       \
   X(frame_size) X(downsample) X(latent_channels) X(ae_channels) X(width) X(depth) X(heads) X(mlp_ratio) X(cond_dim) \
-  X(action_dim) X(rope_theta) X(chunk_frames) X(sample_steps) X(block_size) X(sink_frames) X(window_frames) X(memory_slots)
+  X(action_dim) X(rope_theta) X(chunk_frames) X(sample_steps) X(block_size) X(sink_frames) X(window_frames) X(memory_slots) \
+  X(anchor_frame)
 
 std::string config_to_json(const ModelConfig& c) {
   nlohmann::json j;
@@ -102,6 +104,8 @@ ModelConfig config_from_json(const std::string& text) {
     ++known;
   };
   take_string("name", c.name);
+  // Fields added after files were shipped, with the value those files mean when absent.
+  if (!j.contains("anchor_frame")) j["anchor_frame"] = 0;
 #define SW_GET(f)                                                                 \
   if (!j.contains(#f) || !j[#f].is_number()) bad(#f, "missing or not a number");  \
   c.f = j[#f].get<decltype(c.f)>();                                               \

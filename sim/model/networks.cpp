@@ -109,6 +109,22 @@ at::Tensor block_causal_attention(const at::Tensor& q, const at::Tensor& k, cons
   return at::matmul(at::softmax(scores, -1), v.to(at::kFloat)).to(q.dtype());
 }
 
+at::Tensor chunk_anchors(const at::Tensor& committed, int64_t chunk_frames, int64_t sequence_frames, const at::Tensor& before) {
+  const int64_t T = committed.size(0), S = sequence_frames, B = T / S;
+  TORCH_CHECK(S > 0 && T % S == 0, "chunk_anchors: ", T, " frames are not whole sequences of ", S);
+  const auto shape = committed.sizes().slice(1);
+  std::vector<int64_t> seq_shape{B, S};
+  seq_shape.insert(seq_shape.end(), shape.begin(), shape.end());
+  const at::Tensor seqs = committed.reshape(seq_shape);
+  const at::Tensor first = before.defined() ? before.to(committed.dtype()).unsqueeze(1).expand_as(seqs.narrow(1, 0, 1))
+                                            : at::zeros_like(seqs.narrow(1, 0, 1));
+  // Position 0 of `padded` is the frame before the sequence; frame i's anchor is position
+  // floor(i / F) * F (the last frame of the previous chunk, shifted by the padding).
+  const at::Tensor padded = at::cat({first, seqs}, 1);
+  const at::Tensor idx = at::arange(S, at::TensorOptions().dtype(at::kLong).device(committed.device())).div(chunk_frames, "floor") * chunk_frames;
+  return padded.index_select(1, idx).reshape(committed.sizes());
+}
+
 // ---------------------------------------------------------------- transformer
 DiTBlockImpl::DiTBlockImpl(const ModelConfig& c) : heads(c.heads), head_dim(c.head_dim()) {
   const int d = c.width;
@@ -153,7 +169,13 @@ DiTImpl::DiTImpl(const ModelConfig& c) : config(c) {
   final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width}).elementwise_affine(false).eps(1e-6)));
   final_ada = register_module("final_ada", torch::nn::Linear(c.cond_dim, 2 * c.width));
   out = register_module("out", torch::nn::Linear(c.width, c.latent_channels));
+  if (c.anchor_frame) anchor_embed = register_module("anchor_embed", torch::nn::Linear(c.latent_channels, c.width));
   torch::NoGradGuard ng;
+  // Zero: a model without anchors loads into one with them (train --init) and starts unchanged.
+  if (c.anchor_frame) {
+    anchor_embed->weight.zero_();
+    anchor_embed->bias.zero_();
+  }
   final_ada->weight.zero_();
   final_ada->bias.zero_();
   out->weight.zero_();
@@ -161,7 +183,7 @@ DiTImpl::DiTImpl(const ModelConfig& c) : config(c) {
 }
 
 at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
-                            const AttendFn& attend, int64_t sequence_frames) {
+                            const AttendFn& attend, int64_t sequence_frames, const at::Tensor& anchor) {
   const ModelConfig& c = config;
   const int64_t T = latents.size(0), g = c.latent_grid();
   // Sinusoidal noise-level embedding (t scaled to [0, 1000] like the usual diffusion timestep).
@@ -175,6 +197,12 @@ at::Tensor DiTImpl::forward(const at::Tensor& latents, const at::Tensor& t, cons
   cond = F::silu(cond);
 
   at::Tensor x = embed->forward(latents.flatten(2).transpose(1, 2));  // [T, P, D]
+  if (c.anchor_frame) {
+    // The bias applies with or without an anchor: "no anchor" is the zero latent, as in training.
+    const at::Tensor a = anchor.defined() ? anchor.to(latents.dtype()) : at::zeros_like(latents);
+    TORCH_CHECK(a.sizes() == latents.sizes(), "DiT::forward: anchor ", a.sizes(), " does not match latents ", latents.sizes());
+    x = x + anchor_embed->forward(a.flatten(2).transpose(1, 2));
+  }
   const int64_t seq = sequence_frames > 0 ? sequence_frames : T;
   TORCH_CHECK(T % seq == 0, "DiT::forward: ", T, " frames are not a whole number of ", seq, "-frame sequences");
   RopeCache& rc = rope_cache_;

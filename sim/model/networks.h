@@ -44,10 +44,13 @@ struct DiTImpl : torch::nn::Module {
   // absolute index of the first frame `frame0` -> velocity [T, C, g, g]. For training batches,
   // T = B * sequence_frames: B sequences stacked, RoPE time restarting at frame0 for each, and
   // the attention callback receives all B sequences' tokens in order (it must keep them apart).
+  // `anchor` [T, C, g, g]: each frame's anchor latent (chunk_anchors; config.anchor_frame), an
+  // undefined tensor for none (zeros, as for the first chunk of a rollout).
   at::Tensor forward(const at::Tensor& latents, const at::Tensor& t, const at::Tensor& actions, int64_t frame0,
-                     const AttendFn& attend, int64_t sequence_frames = 0);
+                     const AttendFn& attend, int64_t sequence_frames = 0, const at::Tensor& anchor = {});
   ModelConfig config;
   torch::nn::Linear embed{nullptr}, t_fc1{nullptr}, t_fc2{nullptr}, a_fc{nullptr}, final_ada{nullptr}, out{nullptr};
+  torch::nn::Linear anchor_embed{nullptr};  // config.anchor_frame only; zero-initialised
   torch::nn::LayerNorm final_norm{nullptr};
   torch::nn::ModuleList blocks{nullptr};
 
@@ -61,6 +64,12 @@ struct DiTImpl : torch::nn::Module {
   } rope_cache_;
 };
 TORCH_MODULE(DiT);
+
+// The anchor of every frame of B stacked sequences of `sequence_frames` frames (each starting at a
+// chunk boundary): the committed latent of the last frame before the frame's chunk, taken from
+// `committed` [B*T, C, g, g]; frames of a sequence's first chunk get `before` [1 or B, C, g, g]
+// (the frame committed before the sequence) or zeros when it is undefined.
+at::Tensor chunk_anchors(const at::Tensor& committed, int64_t chunk_frames, int64_t sequence_frames, const at::Tensor& before = {});
 
 // 3D RoPE tables for T frames starting at frame0: cos, sin [T*g*g, head_dim] (float32).
 // Angles are computed in double from integer positions, so long rollouts keep precision.

@@ -17,6 +17,7 @@
 #include "../model/model_io.h"
 #include "../model/safetensors.h"
 #include "adamw.h"
+#include "train_attention.h"
 #include "clip_source.h"
 #include "torch_compat.h"
 
@@ -49,101 +50,12 @@ void TrainParams::validate() const {
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
   if (!(df_context_share >= 0 && df_context_share < 1)) bad("df_context_share", "must be in [0, 1), got " + std::to_string(df_context_share));
   if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
+  if (anchor_frame < -1 || anchor_frame > 1) bad("anchor_frame", "must be -1, 0 or 1, got " + std::to_string(anchor_frame));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
   if (checkpoint_every < 1 || log_every < 1) bad("checkpoint_every/log_every", "must be >= 1");
 }
 
 namespace {
-
-// Block id of each token of one frame: tiles of block_size tokens, the most square tiling, the
-// same grouping as attention/ uses at inference.
-at::Tensor token_blocks(const ModelConfig& c) {
-  const int g = c.latent_grid(), b = c.block_size;
-  int best_h = 0;
-  for (int th = 1; th <= g; ++th)
-    if (b % th == 0 && g % th == 0 && g % (b / th) == 0 && (best_h == 0 || std::abs(th - b / th) < std::abs(best_h - b / best_h))) best_h = th;
-  TORCH_CHECK(best_h > 0, "block_size ", b, " does not tile a ", g, "x", g, " token grid");
-  const int th = best_h, tw = b / th, per_row = g / tw;
-  std::vector<int64_t> ids(static_cast<size_t>(g * g));
-  for (int y = 0; y < g; ++y)
-    for (int x = 0; x < g; ++x) ids[static_cast<size_t>(y * g + x)] = (y / th) * per_row + x / tw;
-  return at::tensor(ids, at::kLong);
-}
-
-// The training attention: for B sequences of T frames, which key blocks each query block sees.
-struct TrainAttention {
-  ModelConfig c;
-  std::string kind;
-  int top_k = 8, memory = 16;
-  int64_t T = 0, B = 0;
-  at::Tensor tok_block;      // [N] block id within the sequence for each token
-  at::Tensor blk_frame, blk_chunk;  // [NB]
-
-  void setup(int64_t sequences, int64_t frames, at::Device dev) {
-    B = sequences;
-    T = frames;
-    const int64_t P = c.tokens_per_frame(), nb = P / c.block_size;
-    const at::Tensor in_frame = token_blocks(c);
-    tok_block = (at::arange(T, at::kLong).unsqueeze(1) * nb + in_frame.unsqueeze(0)).reshape({T * P}).to(dev);
-    blk_frame = at::arange(T * nb, at::kLong).div(nb, "floor").to(dev);
-    blk_chunk = blk_frame.div(c.chunk_frames, "floor");
-  }
-
-  at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const {
-    const int64_t H = q.size(0), N = q.size(1) / B, D = q.size(2);
-    auto split = [&](const at::Tensor& x) { return x.view({H, B, N, D}).permute({1, 0, 2, 3}); };
-    const at::Tensor qs = split(q), ks = split(k), vs = split(v);
-    const at::Tensor bias = mask_bias(qs, ks);  // [B or 1, H or 1, N, N]
-    const at::Tensor out = compat::biased_attention(qs, ks, vs, bias);
-    return out.permute({1, 0, 2, 3}).reshape({H, B * N, D});
-  }
-
-  // The mask as an additive bias in the attention's dtype (bf16 under CUDA autocast), expanded
-  // from block decisions straight to tokens: the [B, H, N, N] tensor is written once and read by
-  // the fused kernel as is (a boolean token mask cost a gather, a conversion and twice the bytes).
-  at::Tensor mask_bias(const at::Tensor& qs, const at::Tensor& ks) const {
-    torch::NoGradGuard ng;
-    const int64_t S = c.sink_frames, W = c.window_frames, F = c.chunk_frames;
-    const at::Tensor qc = blk_chunk.unsqueeze(1), kc = blk_chunk.unsqueeze(0), kf = blk_frame.unsqueeze(0);
-    const at::Tensor same_chunk = qc == kc;
-    const at::Tensor past = kc < qc;
-    at::Tensor block_keep;
-    if (kind == "dense") {
-      block_keep = (same_chunk | past).unsqueeze(0).unsqueeze(0);
-    } else {
-      const at::Tensor chunk_start = qc * F;
-      const at::Tensor sink = past & (kf < S);
-      const at::Tensor in_window = past & (kf >= chunk_start - W) & (kf >= S);
-      if (kind == "window") {
-        block_keep = (same_chunk | sink | in_window).unsqueeze(0).unsqueeze(0);
-      } else {
-        // Sparse forcing: pooled q . pooled k per head picks the top-k window blocks and the top
-        // memory blocks among frames that already left the window (what the persistent memory
-        // would hold at inference).
-        const int64_t nblk = blk_frame.size(0);
-        auto pool = [&](const at::Tensor& x) {
-          return at::zeros({x.size(0), x.size(1), nblk, x.size(3)}, x.options().dtype(at::kFloat))
-              .index_add_(2, tok_block, x.to(at::kFloat)) / static_cast<double>(c.block_size);
-        };
-        const at::Tensor score = at::matmul(pool(qs), pool(ks).transpose(-2, -1));  // [B, H, NB, NB]
-        const at::Tensor out_window = past & (kf < chunk_start - W) & (kf >= S);
-        auto top = [&](const at::Tensor& allowed, int64_t k) {
-          const int64_t kk = std::min<int64_t>(k, nblk);
-          const at::Tensor s = score.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-          auto [val, idx] = s.topk(kk, -1);
-          return at::zeros_like(s, s.options().dtype(at::kBool)).scatter(-1, idx, val > -std::numeric_limits<float>::infinity());
-        };
-        block_keep = (same_chunk | sink).unsqueeze(0).unsqueeze(0) | top(in_window, top_k);
-        if (memory > 0) block_keep = block_keep | top(out_window, memory);
-      }
-    }
-    const at::ScalarType dt = qs.is_cuda() ? at::kBFloat16 : qs.scalar_type();
-    const at::Tensor block_bias = at::zeros(block_keep.sizes(), qs.options().dtype(dt))
-                                      .masked_fill_(block_keep.logical_not(), -std::numeric_limits<float>::infinity());
-    // [.., NB, NB] -> [.., NB, N] (small) -> [.., N, N] (one pass over the big tensor).
-    return block_bias.index_select(-1, tok_block).index_select(-2, tok_block);
-  }
-};
 
 struct Batch {
   at::Tensor frames;   // [B*T, 3, S, S] float in [-1, 1], on the device
@@ -272,10 +184,23 @@ class Trainer {
     } else if (!p_.init.empty()) {
       // Weights from an exported model (bf16 -> fp32 master weights); the optimizer starts fresh.
       model_ = model::load_model(p_.init, at::kCPU, at::kFloat);
+      if (p_.anchor_frame >= 0 && p_.anchor_frame != model_->config.anchor_frame) {
+        // Same weights by name; a new anchor_embed keeps its zero init, so the model starts as it was.
+        ModelConfig c = model_->config;
+        c.anchor_frame = p_.anchor_frame;
+        auto converted = std::make_unique<WorldModel>(c);
+        const auto from = model_->state_dict();
+        torch::NoGradGuard ng;
+        for (auto& [name, t] : converted->state_dict())
+          if (auto it = from.find(name); it != from.end()) t.copy_(it->second);
+        model_ = std::move(converted);
+      }
       model_->to(dev_, at::kFloat);
     } else {
       torch::manual_seed(p_.seed);
-      model_ = std::make_unique<WorldModel>(model::named_config(p_.config));
+      ModelConfig c = model::named_config(p_.config);
+      if (p_.anchor_frame >= 0) c.anchor_frame = p_.anchor_frame;
+      model_ = std::make_unique<WorldModel>(c);
       model_->to(dev_, at::kFloat);
     }
     const ModelConfig& c = model_->config;
@@ -401,24 +326,34 @@ class Trainer {
     return model_->tokenizer->encode(frames).to(at::kFloat);
   }
 
-  // Per-chunk noise levels, logit-normal (most mass mid-range); a share of chunks at the context
-  // level the rollout commits frames with (context_noise; 0 = clean, no loss), as at inference.
-  at::Tensor chunk_levels(int64_t sequences, int64_t chunks) {
+  // Per-chunk noise levels, logit-normal (most mass mid-range); a share of chunks stand for
+  // context: at the level the rollout commits frames with (context_noise), as at inference, and
+  // without loss (`context`). Their loss would be the noise of a nearly clean frame, which is
+  // unpredictable and only pulls capacity away from prediction (with context_noise > 0 it was
+  // counted until 2026-11-23).
+  std::pair<at::Tensor, at::Tensor> chunk_levels(int64_t sequences, int64_t chunks) {
     at::Tensor t = at::sigmoid(at::randn({sequences, chunks}, at::TensorOptions().device(dev_)));
-    const at::Tensor clean = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < p_.df_context_share;
-    return t.masked_fill(clean, p_.context_noise);
+    const at::Tensor context = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < p_.df_context_share;
+    return {t.masked_fill(context, p_.context_noise), context};
   }
 
+  // The flow-matching loss of the frames weighted by `weight`; frames at noise level t_frame, with
+  // anchors (config.anchor_frame) from the frames as the rollout would commit them: at the
+  // context level, with the same noise (so context frames and their anchors agree as they do at
+  // inference).
   at::Tensor flow_loss(const at::Tensor& z, const at::Tensor& t_frame, const at::Tensor& actions, TrainAttention& attn, int64_t seq_frames,
                        const at::Tensor& weight) {
+    const ModelConfig& c = model_->config;
     const at::Tensor tb = t_frame.view({-1, 1, 1, 1});
     const at::Tensor noise = at::randn_like(z);
     const at::Tensor xt = (1 - tb) * z + tb * noise;
+    const double sigma = p_.context_noise;
+    const at::Tensor anchor = c.anchor_frame ? model::chunk_anchors((1 - sigma) * z + sigma * noise, c.chunk_frames, seq_frames) : at::Tensor();
     attn.setup(z.size(0) / seq_frames, seq_frames, dev_);
     compat::AutocastGuard ac(dev_.is_cuda());
     const at::Tensor v = model_->dit->forward(xt, t_frame, actions, 0,
                                               [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
-                                              seq_frames)
+                                              seq_frames, anchor)
                              .to(at::kFloat);
     const at::Tensor per_frame = (v - (noise - z)).pow(2).mean({1, 2, 3});
     return (per_frame * weight).sum() / weight.sum().clamp_min(1.0);
@@ -432,8 +367,10 @@ class Trainer {
     const at::Tensor z = encode(b.frames);
     timer_->mark("encode");
     const int64_t chunks = p_.clip_frames / c.chunk_frames;
-    const at::Tensor t = chunk_levels(p_.batch, chunks).repeat_interleave(c.chunk_frames, 1).reshape({-1});
-    return flow_loss(z, t, b.actions, attn, p_.clip_frames, (t > 0).to(at::kFloat));
+    auto [levels, context] = chunk_levels(p_.batch, chunks);
+    const at::Tensor t = levels.repeat_interleave(c.chunk_frames, 1).reshape({-1});
+    const at::Tensor weight = context.logical_not().to(at::kFloat).repeat_interleave(c.chunk_frames, 1).reshape({-1});
+    return flow_loss(z, t, b.actions, attn, p_.clip_frames, weight);
   }
 
   // (c) Self-forcing: context chunks from the reference world, then chunks the model samples
@@ -461,12 +398,17 @@ class Trainer {
         at::Tensor x = at::randn({Bn, F, c.latent_channels, c.latent_grid(), c.latent_grid()}, z.options());
         const at::Tensor acts = actions.narrow(1, 0, frames).reshape({-1, 5});
         const at::Tensor hist_in = sigma > 0 ? (1 - sigma) * hist + sigma * at::randn_like(hist) : hist;
+        // The new chunk's anchor is the last history frame as committed (hist_in), whatever x is.
+        const at::Tensor anchor =
+            c.anchor_frame ? model::chunk_anchors(at::cat({hist_in, at::zeros_like(x)}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}),
+                                                  F, frames)
+                           : at::Tensor();
         for (int s = 0; s < p_.sf_sample_steps; ++s) {
           const double t0 = 1.0 - static_cast<double>(s) / p_.sf_sample_steps, t1 = 1.0 - static_cast<double>(s + 1) / p_.sf_sample_steps;
           const at::Tensor tt = at::cat({at::full({Bn, hist.size(1)}, sigma, z.options()), at::full({Bn, F}, t0, z.options())}, 1).reshape({-1});
           const at::Tensor v = model_->dit->forward(at::cat({hist_in, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, 0,
                                                     [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
-                                                    frames)
+                                                    frames, anchor)
                                    .to(at::kFloat)
                                    .view({Bn, frames, c.latent_channels, c.latent_grid(), c.latent_grid()});
           x = x + (t1 - t0) * v.narrow(1, hist.size(1), F);

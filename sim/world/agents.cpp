@@ -126,6 +126,49 @@ class RandomWalk final : public Agent {
   int escape_ = 0, sprint_left_ = 0;
 };
 
+// Motor babbling: discrete moves held for a few frames (stand still, back up, strafe, turn in
+// place: what a player does and the path agents never do), with a forward bias so it still gets
+// around. Without it the model never sees backward or pure strafe motion, and the eval's action
+// fidelity test (which asks for exactly those) measured 43-50% (2026-11-23).
+class Babbler final : public Agent {
+ public:
+  explicit Babbler(uint64_t seed) : rng_(seed) {}
+  std::string name() const override { return "babbler"; }
+  Action act(const ReferenceWorld&) override {
+    if (hold_-- <= 0) {
+      hold_ = rng_.range(1, 10);
+      current_ = Action{};
+      const float r = rng_.uniform(0.f, 1.f);
+      if (r < 0.10f) {  // stand still
+      } else if (r < 0.40f) {
+        current_.forward = 1.f;
+      } else if (r < 0.50f) {
+        current_.forward = -1.f;
+      } else if (r < 0.62f) {
+        current_.strafe = rng_.chance(0.5f) ? 1.f : -1.f;
+      } else if (r < 0.77f) {
+        current_.turn = rng_.chance(0.5f) ? 1.f : -1.f;
+      } else if (r < 0.90f) {  // walk and turn
+        current_.forward = 1.f;
+        current_.turn = rng_.uniform(-1.f, 1.f);
+      } else {  // anything in range
+        current_.forward = rng_.uniform(-1.f, 1.f);
+        current_.strafe = rng_.uniform(-1.f, 1.f);
+        current_.turn = rng_.uniform(-1.f, 1.f);
+      }
+      current_.sprint = rng_.chance(0.15f) ? 1.f : 0.f;
+    }
+    Action a = current_;
+    a.use = rng_.chance(0.03f) ? 1.f : 0.f;
+    return a;
+  }
+
+ private:
+  Rng rng_;
+  Action current_;
+  int hold_ = 0;
+};
+
 // Follows targets cell by cell; subclasses choose the next path when the current one ends.
 class PathAgent : public Agent {
  public:
@@ -269,7 +312,7 @@ class OutAndBack final : public Explorer {
 }  // namespace
 
 const std::vector<std::string>& agent_names() {
-  static const std::vector<std::string> names = {"random_walk", "wall_follower", "explorer", "out_and_back"};
+  static const std::vector<std::string> names = {"random_walk", "wall_follower", "explorer", "out_and_back", "babbler"};
   return names;
 }
 
@@ -278,6 +321,7 @@ std::unique_ptr<Agent> make_agent(const std::string& name, uint64_t seed) {
   if (name == "wall_follower") return std::make_unique<WallFollower>(seed);
   if (name == "explorer") return std::make_unique<Explorer>(seed);
   if (name == "out_and_back") return std::make_unique<OutAndBack>(seed);
+  if (name == "babbler") return std::make_unique<Babbler>(seed);
   std::string valid;
   for (const auto& n : agent_names()) valid += (valid.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown agent '" + name + "' (valid: " + valid + ")");

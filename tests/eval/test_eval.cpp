@@ -30,6 +30,12 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   for (const auto& m : j["methods"]) {
     EXPECT_EQ(m["rollout_psnr"].size(), 2u);
     EXPECT_GT(m["teacher_forced"]["psnr"].get<double>(), 0.0);
+    // Baselines are measured on the same frames for every method; copying the previous frame of
+    // a moving agent is neither perfect nor garbage.
+    EXPECT_EQ(m["teacher_forced"]["copy_previous_psnr"], j["methods"][0]["teacher_forced"]["copy_previous_psnr"]);
+    EXPECT_GT(m["teacher_forced"]["copy_previous_psnr"].get<double>(), 8.0);
+    EXPECT_LT(m["teacher_forced"]["copy_previous_psnr"].get<double>(), 60.0);
+    EXPECT_GT(m["teacher_forced"]["tokenizer_psnr"].get<double>(), 0.0);
     const double acc = m["action_accuracy"].get<double>();
     EXPECT_GE(acc, 0.0);
     EXPECT_LE(acc, 1.0);

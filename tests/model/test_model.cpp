@@ -4,7 +4,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "model/model_io.h"
+#include "model/networks.h"
 #include "model/safetensors.h"
 
 namespace sw::model {
@@ -42,9 +45,49 @@ TEST(ModelConfig, InvalidValuesNamed) {
   EXPECT_NE(msg([](ModelConfig& c) { c.block_size = 5; }).find("block_size"), std::string::npos);
   EXPECT_NE(msg([](ModelConfig& c) { c.downsample = 6; }).find("downsample"), std::string::npos);
   EXPECT_NE(msg([](ModelConfig& c) { c.chunk_frames = 0; }).find("chunk_frames"), std::string::npos);
+  EXPECT_NE(msg([](ModelConfig& c) { c.anchor_frame = 2; }).find("anchor_frame"), std::string::npos);
   std::string j = config_to_json(named_config("tiny"));
   j.insert(1, "\"bogus\":1,");
   EXPECT_THROW(config_from_json(j), std::invalid_argument);
+}
+
+TEST(ModelConfig, FilesFromBeforeTheAnchorFieldLoadWithoutIt) {
+  nlohmann::json j = nlohmann::json::parse(config_to_json(named_config("default")));
+  ASSERT_EQ(j["anchor_frame"], 1);
+  j.erase("anchor_frame");
+  EXPECT_EQ(config_from_json(j.dump()).anchor_frame, 0);
+}
+
+TEST(Anchors, LastFrameOfThePreviousChunkPerSequence) {
+  // 2 sequences of 6 frames, chunks of 2: frame i's anchor is frame floor(i/2)*2 - 1 of its own
+  // sequence; the first chunk gets `before` (or zeros).
+  const at::Tensor frames = at::arange(12, at::kFloat).view({12, 1, 1, 1}) + 1;  // frame k holds k + 1
+  const at::Tensor got = chunk_anchors(frames, 2, 6).flatten();
+  const std::vector<float> want = {0, 0, 2, 2, 4, 4, 0, 0, 8, 8, 10, 10};
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(got[i].item<float>(), want[static_cast<size_t>(i)]) << "frame " << i;
+  const at::Tensor with_before = chunk_anchors(frames.narrow(0, 0, 6), 2, 6, at::full({1, 1, 1, 1}, -5.f)).flatten();
+  EXPECT_EQ(with_before[0].item<float>(), -5.f);
+  EXPECT_EQ(with_before[1].item<float>(), -5.f);
+  EXPECT_EQ(with_before[2].item<float>(), 2.f);
+}
+
+TEST(Anchors, TheDiTReadsItsAnchorAndZeroWeightsIgnoreIt) {
+  torch::NoGradGuard ng;
+  const ModelConfig c = named_config("tiny");
+  WorldModel m(c);
+  at::manual_seed(2);
+  for (auto& p : m.dit->parameters()) p.copy_(at::randn(p.sizes()) * 0.3);
+  const int T = 2 * c.chunk_frames;
+  const at::Tensor x = at::randn({T, c.latent_channels, c.latent_grid(), c.latent_grid()});
+  const at::Tensor t = at::full({T}, 0.5), a = at::zeros({T, 5});
+  auto full = [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) { return block_causal_attention(q, k, v, T, c.chunk_frames); };
+  const at::Tensor anchor = at::randn_like(x);
+  const at::Tensor with = m.dit->forward(x, t, a, 0, full, 0, anchor), without = m.dit->forward(x, t, a, 0, full);
+  EXPECT_GT((with - without).abs().max().item<float>(), 1e-3);
+  m.dit->anchor_embed->weight.zero_();
+  m.dit->anchor_embed->bias.zero_();
+  EXPECT_TRUE(at::allclose(m.dit->forward(x, t, a, 0, full, 0, anchor), m.dit->forward(x, t, a, 0, full)))
+      << "zero anchor weights: the model without anchors";
 }
 
 TEST(Safetensors, RoundTripAllDtypes) {

@@ -50,6 +50,7 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
   r = run_cli("model info " + (out / "model.safetensors").string());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("config        tiny"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("anchor frame  yes"), std::string::npos) << r.output;
   // A new run can start from the exported model (another machine, no checkpoint to carry).
   const fs::path next = out.string() + "_init";
   fs::remove_all(next);
@@ -58,6 +59,20 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run_cli("model info " + (next / "model.safetensors").string());
   EXPECT_NE(r.output.find("config        tiny"), std::string::npos) << r.output;
+  // --anchor-frame converts a model from --init (drops or adds the anchor input), and the result
+  // converts back.
+  for (const char* anchor : {"0", "1"}) {
+    const fs::path from = std::string(anchor) == "0" ? out / "model.safetensors" : fs::path(next.string() + "_a0") / "model.safetensors";
+    const fs::path to = next.string() + "_a" + anchor;
+    fs::remove_all(to);
+    r = run_cli("train --device cpu --init " + from.string() + " --anchor-frame " + anchor + " --out " + to.string() +
+                " --stages df --df-steps 2 --batch 2 --clip-frames 8 --log-every 2 --data-threads 1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = run_cli("model info " + (to / "model.safetensors").string());
+    EXPECT_NE(r.output.find(std::string("anchor frame  ") + (std::string(anchor) == "1" ? "yes" : "no")), std::string::npos) << r.output;
+  }
+  fs::remove_all(next.string() + "_a0");
+  fs::remove_all(next.string() + "_a1");
   r = run_cli("train --device cpu --init /nonexistent/m.safetensors --out " + next.string() + "_bad --stages df");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("/nonexistent/m.safetensors"), std::string::npos) << r.output;
@@ -78,7 +93,7 @@ TEST(Train, BadValuesRejected) {
   r = run_cli("train --batch 0 --out /tmp/sw_train_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--batch"), std::string::npos) << r.output;
-  for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0"}) {
+  for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0", "--anchor-frame 2"}) {
     r = run_cli(std::string("train ") + flag + " --out /tmp/sw_train_bad");
     EXPECT_NE(r.exit_code, 0) << flag;
     EXPECT_NE(r.output.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.output;

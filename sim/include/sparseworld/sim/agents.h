@@ -22,7 +22,7 @@ class Agent {
   virtual bool revisiting() const { return false; }
 };
 
-// Names: random_walk, wall_follower, explorer, out_and_back.
+// Names: random_walk, wall_follower, explorer, out_and_back, babbler (random held moves).
 const std::vector<std::string>& agent_names();
 
 // Throws std::invalid_argument naming the bad name and listing the valid ones.

@@ -32,6 +32,12 @@ struct ModelConfig {
   int sink_frames = 1;
   int window_frames = 8;
   int memory_slots = 16;
+  // 1: every frame also gets, as extra input channels, the committed latent of the last frame
+  // before its chunk (GameNGen / DIAMOND condition on past frames this way). Copying and warping
+  // the previous view is then a short path instead of something attention has to learn; trained
+  // with attention alone, the model predicted worse than copying the previous frame (2026-11-23).
+  // 0 in files written before the field existed.
+  int anchor_frame = 1;
 
   int latent_grid() const { return frame_size / downsample; }
   int tokens_per_frame() const { return latent_grid() * latent_grid(); }

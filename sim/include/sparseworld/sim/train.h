@@ -44,6 +44,8 @@ struct TrainParams {
                                        // rest at random levels. Rollouts predict from (nearly) clean
                                        // context, which 15% taught poorly (teacher-forced PSNR below
                                        // copying the previous frame, 2026-11-23)
+  int anchor_frame = -1;               // -1: as the config (fresh) or --init model has it; 0/1: set it
+                                       // (a model from --init gains the anchor input at zero weight)
   int data_threads = 0;                // 0: all cores but one
   int checkpoint_every = 500;          // steps
   int log_every = 10;
