@@ -125,7 +125,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
           const uint8_t* g = gen.data() + static_cast<size_t>(f) * fb;
           psum += std::min(psnr(g, frames.data() + t * fb, S, S), 99.0);
           ssum += ssim(g, frames.data() + t * fb, S, S);
-          copy_sum += std::min(psnr(frames.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), 99.0);
+          // Through the tokenizer, like every prediction: a model that copies the last latent.
+          copy_sum += std::min(psnr(reconstructed.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), 99.0);
           ae_sum += std::min(psnr(reconstructed.data() + t * fb, frames.data() + t * fb, S, S), 99.0);
           if (visible[t]) {
             recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);

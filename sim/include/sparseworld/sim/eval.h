@@ -53,8 +53,9 @@ struct EvalParams {
 struct MethodResult {
   std::string method;
   double teacher_psnr = 0, teacher_ssim = 0;       // next chunk from ground-truth context
-  // Baselines on the same frames: repeating the last true frame before the chunk (a model that
-  // ignores motion), and decode(encode(truth)) (the tokenizer's ceiling for any prediction).
+  // Baselines on the same frames, both through the tokenizer like any prediction: repeating the
+  // last true frame before the chunk (a model that ignores motion; copying raw frames would score
+  // 99 dB on every frame the player stands still), and decode(encode(truth)) (the ceiling).
   double teacher_copy_psnr = 0, tokenizer_psnr = 0;
   double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
