@@ -23,6 +23,7 @@
 #include "cuda_check.h"
 #include "pbsa_common.h"
 #include "pbsa_cuda.h"
+#include "pbsa_tile_softmax.cuh"
 #include "sparseworld/pbsa.h"
 
 namespace sw::kernels {
@@ -31,19 +32,13 @@ namespace {
 
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpRows = 16;  // rows of one m16n8k16 A fragment: each warp owns 16 query rows
 constexpr int kChunkElems = 8; // 16-byte cp.async / ldmatrix row chunk = 8 16-bit elements
 constexpr int kCombineThreads = 256;
 constexpr int kMassWarps = 8;  // warps per CTA of the mass kernel (one (head, block) each)
 
 using pbsa::KernelArgs;
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;  // ex2.approx(-inf) = +0, which masking relies on
-}
+using pbsa::kFullMask;
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
@@ -210,75 +205,14 @@ pbsa_fwd_kernel(const KernelArgs args) {
       }
     }
 
-    // Logits in log2 units + log2(count) bias; count 0 (or a bad block id) masks the token. Most
-    // tiles hold unmerged tokens (count 1): one vote skips the log2 for the whole warp.
+    // Log-count bias, online softmax (rescale O and l), P = 2^(S - m) in place, block-mass
+    // partials: pbsa_tile_softmax.cuh, shared with the wgmma kernel.
     bool ok;
     (void)tile_src(t, ok);
-    float2 cv[kNTiles];
-    bool all_one = true;
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      cv[j] = *reinterpret_cast<const float2*>(sC + j * 8 + (lane & 3) * 2);
-      all_one &= cv[j].x == 1.f && cv[j].y == 1.f;
-    }
-    all_one = __all_sync(kFullMask, all_one && ok);
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      float b0 = 0.f, b1 = 0.f;
-      if (!all_one) {
-        b0 = ok && cv[j].x > 0.f ? __log2f(cv[j].x) : -INFINITY;
-        b1 = ok && cv[j].y > 0.f ? __log2f(cv[j].y) : -INFINITY;
-      }
-      s[j][0] = s[j][0] * args.scale_log2 + b0;
-      s[j][1] = s[j][1] * args.scale_log2 + b1;
-      s[j][2] = s[j][2] * args.scale_log2 + b0;
-      s[j][3] = s[j][3] * args.scale_log2 + b1;
-    }
-
-    // Online softmax: new running max per row, rescale O and l, p = 2^(s - m).
-    float m_use[2];
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-      float mx = m_run[hr];
-#pragma unroll
-      for (int j = 0; j < kNTiles; ++j) mx = fmaxf(mx, fmaxf(s[j][2 * hr], s[j][2 * hr + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
-      m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
-      const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
-      m_run[hr] = mx;
-      l_run[hr] *= alpha;
-#pragma unroll
-      for (int j = 0; j < kDTiles; ++j) {
-        o[j][2 * hr] *= alpha;
-        o[j][2 * hr + 1] *= alpha;
-      }
-    }
-    float tile_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) s[j][i] = fast_exp2(s[j][i] - m_use[i >> 1]);
-      tile_sum[0] += s[j][0] + s[j][1];
-      tile_sum[1] += s[j][2] + s[j][3];
-    }
-    l_run[0] += tile_sum[0];
-    l_run[1] += tile_sum[1];
-    if (args.tile_ls != nullptr) {
-      // Mass partial: log2 of this tile's exp-sum per row, absolute (independent of the running
-      // max and of the split), so the mass kernel needs only the final lse.
-#pragma unroll
-      for (int hr = 0; hr < 2; ++hr) {
-        float ts = tile_sum[hr];
-        ts += __shfl_xor_sync(kFullMask, ts, 1);
-        ts += __shfl_xor_sync(kFullMask, ts, 2);
-        if ((lane & 3) == 0) {
-          const int row = qt * TILE + wrow + (lane >> 2) + hr * 8;  // row within the query block
-          const int64_t slot = (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
-          args.tile_ls[slot] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
-        }
-      }
-    }
+    pbsa::tile_softmax(s, s, o, m_run, l_run, sC, ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
+      const int row = qt * TILE + wrow + (lane >> 2) + hr * 8;  // row within the query block
+      return (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
+    });
 
     // O += P V: P straight from the S accumulators (the C layout of m16n8 is the A layout of k16).
 #pragma unroll

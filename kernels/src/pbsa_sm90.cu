@@ -11,7 +11,8 @@
 //     (transposed) B operand of P.V (m64nDk16), so neither is transposed in memory.
 //   - P goes from the S accumulators straight into A registers (the wgmma accumulator layout of a
 //     warp is the m16n8 layout, which is the k16 A-fragment layout), as in the mma.sync kernel.
-//   - Softmax, bias, mass log-sums and epilogue are the mma.sync kernel's, per warp of 16 rows.
+//   - Softmax, bias and mass log-sums are the mma.sync kernel's (one helper, pbsa_tile_softmax.cuh),
+//     and so is the epilogue, per warp of 16 rows.
 // Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
 // when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
 // GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
@@ -28,13 +29,13 @@
 
 #include "cuda_check.h"
 #include "pbsa_cuda.h"
+#include "pbsa_tile_softmax.cuh"
 
 namespace sw::kernels::pbsa {
 
 namespace {
 
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kTile = 64;      // query rows and KV tokens per tile
 constexpr int kThreads = 128;  // one warpgroup
 constexpr int kAtomBytes = 1024;  // 8 rows x 128 bytes: the 128-byte-swizzle pattern repeats here
@@ -42,12 +43,6 @@ constexpr int kAtomBytes = 1024;  // 8 rows x 128 bytes: the 128-byte-swizzle pa
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define SW_SM90_DEVICE 1
 #endif
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;  // ex2.approx(-inf) = +0, which masking relies on
-}
 
 __device__ __forceinline__ void cp_async16(uint32_t smem, const void* gmem) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem), "l"(gmem));
@@ -334,72 +329,13 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
 
     bool ok;
     (void)tile_src(t, ok);
-    const float* sC = stage_c(stage);
     // Logits and probabilities go to p, never back into s: s is written only by wgmma, so ptxas
     // can keep the deferred P.V and the next Q.K^T in one wgmma pipeline stage (no serialisation).
     float p[kNTiles][4];
-    float2 cv[kNTiles];
-    bool all_one = true;
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      cv[j] = *reinterpret_cast<const float2*>(sC + j * 8 + (lane & 3) * 2);
-      all_one &= cv[j].x == 1.f && cv[j].y == 1.f;
-    }
-    all_one = __all_sync(kFullMask, all_one && ok);
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      float b0 = 0.f, b1 = 0.f;
-      if (!all_one) {
-        b0 = ok && cv[j].x > 0.f ? __log2f(cv[j].x) : -INFINITY;
-        b1 = ok && cv[j].y > 0.f ? __log2f(cv[j].y) : -INFINITY;
-      }
-      p[j][0] = s[j][0] * args.scale_log2 + b0;
-      p[j][1] = s[j][1] * args.scale_log2 + b1;
-      p[j][2] = s[j][2] * args.scale_log2 + b0;
-      p[j][3] = s[j][3] * args.scale_log2 + b1;
-    }
-
-    float m_use[2];
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-      float mx = m_run[hr];
-#pragma unroll
-      for (int j = 0; j < kNTiles; ++j) mx = fmaxf(mx, fmaxf(p[j][2 * hr], p[j][2 * hr + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
-      m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
-      const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
-      m_run[hr] = mx;
-      l_run[hr] *= alpha;
-#pragma unroll
-      for (int j = 0; j < kDTiles; ++j) {
-        o[j][2 * hr] *= alpha;
-        o[j][2 * hr + 1] *= alpha;
-      }
-    }
-    float tile_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) p[j][i] = fast_exp2(p[j][i] - m_use[i >> 1]);
-      tile_sum[0] += p[j][0] + p[j][1];
-      tile_sum[1] += p[j][2] + p[j][3];
-    }
-    l_run[0] += tile_sum[0];
-    l_run[1] += tile_sum[1];
-    if (args.tile_ls != nullptr) {
-#pragma unroll
-      for (int hr = 0; hr < 2; ++hr) {
-        float ts = tile_sum[hr];
-        ts += __shfl_xor_sync(kFullMask, ts, 1);
-        ts += __shfl_xor_sync(kFullMask, ts, 2);
-        if ((lane & 3) == 0) {
-          const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;
-          const int64_t slot = (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
-          args.tile_ls[slot] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
-        }
-      }
-    }
+    tile_softmax(s, p, o, m_run, l_run, stage_c(stage), ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
+      const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;  // row within the query block
+      return (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
+    });
 
     // O += P V: P from the S accumulators, rounded to the input type.
     uint32_t pa[kTile / 16][4];
