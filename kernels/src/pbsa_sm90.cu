@@ -13,6 +13,8 @@
 //     warp is the m16n8 layout, which is the k16 A-fragment layout), as in the mma.sync kernel.
 //   - Softmax, bias and mass log-sums are the mma.sync kernel's (one helper, pbsa_tile_softmax.cuh),
 //     and so is the epilogue, per warp of 16 rows.
+//   - The tile layout and the descriptors are pbsa_sm90_layout.h (host+device: the CPU test decodes
+//     the descriptors against the PTX ISA's canonical layouts at head dims 64 and 128).
 // Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
 // when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
 // GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
@@ -29,16 +31,17 @@
 
 #include "cuda_check.h"
 #include "pbsa_cuda.h"
+#include "pbsa_sm90_layout.h"
 #include "pbsa_tile_softmax.cuh"
 
 namespace sw::kernels::pbsa {
 
 namespace {
 
+using namespace sm90;  // tile, shared-memory layout and descriptors: pbsa_sm90_layout.h
+
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr int kTile = 64;      // query rows and KV tokens per tile
 constexpr int kThreads = 128;  // one warpgroup
-constexpr int kAtomBytes = 1024;  // 8 rows x 128 bytes: the 128-byte-swizzle pattern repeats here
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define SW_SM90_DEVICE 1
@@ -75,15 +78,6 @@ __device__ __forceinline__ void fence_regs(float (&r)[N][4]) {
   for (int j = 0; j < N; ++j)
 #pragma unroll
     for (int i = 0; i < 4; ++i) asm volatile("" : "+f"(r[j][i])::"memory");
-}
-
-// Shared-memory matrix descriptor (PTX ISA "Matrix Descriptor Format"): start address, leading and
-// stride byte offsets (all >> 4), swizzle mode 1 = 128-byte. Tiles start on 1024-byte boundaries,
-// so the base-offset field stays 0; stepping k inside an atom adds to the start address only, the
-// hardware applies the XOR on the absolute address bits.
-__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
-  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | static_cast<uint64_t>((lbo & 0x3FFFF) >> 4) << 16 |
-         static_cast<uint64_t>((sbo & 0x3FFFF) >> 4) << 32 | 1ull << 62;
 }
 
 // wgmma wrappers (generated; see the operand lists): rs = A from registers, tb = transposed
@@ -176,13 +170,6 @@ struct Fp16 {
 #endif
 };
 
-// Byte offset of 16-byte chunk `chunk` (of D/8) of row `row` in a kTile x D tile stored as atom
-// columns of 64 elements: [D/64][kTile rows][128 bytes], chunk XOR-swizzled by row & 7 (the layout
-// the hardware's 128-byte swizzle produces, so wgmma descriptors can point at it).
-__device__ __forceinline__ uint32_t sw128(int row, int chunk) {
-  return static_cast<uint32_t>((chunk >> 3) * (kTile * 128) + row * 128 + (((chunk & 7) ^ (row & 7)) << 4));
-}
-
 template <int D>
 __device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int tid) {
   constexpr int kChunks = D / 8;
@@ -195,20 +182,6 @@ __device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int
 
 template <Sm90Pipeline PIPE>
 constexpr int kStages = PIPE == Sm90Pipeline::kDeferred3 ? 3 : 2;
-
-template <int D, int STAGES>
-struct Layout {
-  static constexpr uint32_t kTileBytes = kTile * D * 2;  // multiple of 1024: atoms stay aligned
-  static constexpr uint32_t kQ = 0;
-  static constexpr uint32_t kK0 = kTileBytes;            // K of stage s at kK0 + s * 2 * kTileBytes, V after it
-  static constexpr uint32_t kCount = (1 + 2 * STAGES) * kTileBytes;  // STAGES count tiles of kTile floats
-  static constexpr uint32_t kBytes = kCount + STAGES * kTile * sizeof(float);
-  // Slack to round the base up to 1024 bytes. Three stages at head dim 128 have none: two CTAs per
-  // SM fit only without it (2 x (115,456 + 1,024 reserved) <= 233,472 bytes); the dynamic base is
-  // 1024-aligned in practice there, and the kernel traps if it ever is not.
-  static constexpr uint32_t kSlack = (D == 128 && STAGES == 3) ? 0 : kAtomBytes;
-  static constexpr size_t kAlloc = kBytes + kSlack;
-};
 
 template <class T, int D, Sm90Pipeline PIPE>
 __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArgs args) {
@@ -226,8 +199,8 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   if (shift > L::kSlack) __trap();  // the layout would run past the allocation
   unsigned char* const base_ptr = smem_raw + shift;
   const uint32_t sQ = base + L::kQ;
-  auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };
-  auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };
+  auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };  // = base + L::k(s)
+  auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };             // = base + L::v(s)
   auto stage_c = [&](int s) { return reinterpret_cast<const float*>(base_ptr + L::kCount) + s * kTile; };
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -285,14 +258,6 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   uint32_t qf[kKSteps][4];
   const int wrow = warp * 16;  // the wgmma accumulator rows of this warp
 
-  // K-major B (K tile): rows 128 bytes apart, 8-row groups 1024 apart (SBO); k step = 32 bytes
-  // inside an atom column, the next atom column kTile * 128 bytes on. LBO is unused (1).
-  auto desc_k = [&](int stage, int ks) {
-    return smem_desc(stage_k(stage) + (ks >> 2) * (kTile * 128) + (ks & 3) * 32, 16, 1024);
-  };
-  // MN-major B (V tile, tokens x D): k step = 16 tokens = 2048 bytes; SBO = 8-token groups (1024),
-  // LBO = the next 64 columns of D (one atom column, kTile * 128 bytes).
-  auto desc_v = [&](int stage, int kk) { return smem_desc(stage_v(stage) + kk * 2048, kTile * 128, 1024); };
 
   // The loop leaves only through the break after the last P.V's wait, so ptxas sees no wgmma in
   // flight on any exit path (otherwise it injects a wait on the loop's back edge).
@@ -315,7 +280,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     // S = Q K^T (64 x 64 per warpgroup, 16 rows per warp).
     wgmma_fence();
 #pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(stage, ks), ks > 0);
+    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(stage_k(stage), ks), ks > 0);
     wgmma_commit();
     wgmma_wait<0>();  // kDeferred: also retires the previous tile's P.V
     fence_regs(s);
@@ -349,7 +314,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     fence_regs(o);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage, kk));
+    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage_v(stage), kk));
     wgmma_commit();
     if (PIPE == Sm90Pipeline::kSerial || t + 1 == t_end) {  // kDeferred*: only the last P.V waits here
       wgmma_wait<0>();

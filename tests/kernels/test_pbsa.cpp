@@ -1,5 +1,7 @@
 // PBSA forward: the CPU reference against hand-computed values (log-count bias, masked entries,
-// empty rows) and the split rule; then the CUDA kernel against the CPU reference on random
+// empty rows) and the split rule; the Hopper kernel's wgmma shared-memory descriptors decoded on the
+// CPU against the PTX ISA's canonical layouts (every element each wgmma reads is the one the loader
+// wrote there, head dims 64 and 128); then the CUDA kernel against the CPU reference on random
 // non-zero bf16/fp16 inputs at several shapes (head dims 64/128, blocks 16/32/64/128, split-KV off,
 // forced and automatic, with and without mass) into NaN-poisoned outputs, plus bitwise determinism;
 // each CUDA kernel (mma.sync everywhere, wgmma on sm_90) separately.
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "gpu_util.h"
+#include "pbsa_sm90_layout.h"
 #include "sparseworld/pbsa.h"
 
 #ifdef SW_KERNELS_CUDA
@@ -168,6 +171,91 @@ TEST(PbsaCpu, SplitRule) {
   // Forced counts win; never above kMaxSplits.
   EXPECT_EQ(pbsa_resolve_splits({1, 1, 8, 64, 64, 8, 1.f, false, PbsaDtype::kBf16, 3}, 132), 3);
   EXPECT_LE(pbsa_resolve_splits({1, 1, 4096, 64, 64, 4096}, 132), 16);
+}
+
+// The Hopper kernel's descriptors (kernels/src/pbsa_sm90_layout.h), decoded here from the PTX ISA
+// alone (9.7.15.5.1.2 "Shared Memory Matrix Layout": descriptor fields, canonical layouts for
+// 16-bit elements, T = 8 elements per 16 bytes, 128-byte swizzle = address bits [4, 7) ^= [7, 10)).
+struct SmemDesc {
+  uint32_t start, lbo, sbo, base_offset, swizzle;
+};
+SmemDesc decode_desc(uint64_t d) {
+  return {static_cast<uint32_t>(d & 0x3FFF) << 4, static_cast<uint32_t>((d >> 16) & 0x3FFF) << 4,
+          static_cast<uint32_t>((d >> 32) & 0x3FFF) << 4, static_cast<uint32_t>((d >> 49) & 7), static_cast<uint32_t>(d >> 62)};
+}
+uint32_t swizzle128(uint32_t addr) { return addr ^ (((addr >> 7) & 7u) << 4); }
+// B operand element (k, n) of an m64nNk16 wgmma, K-major: ((8,m),(T,2k)):((8T,SBO),(1,T)).
+uint32_t b_addr_k_major(const SmemDesc& d, int k, int n) {
+  return swizzle128(d.start + (n % 8) * 128 + (n / 8) * d.sbo + k * 2);
+}
+// MN-major: ((T,8,m),(8,k)):((1,T,LBO),(8T,SBO)): 64 elements of N per 128-byte row, the next 64
+// (atom column) LBO on, 8-row groups of K SBO apart.
+uint32_t b_addr_mn_major(const SmemDesc& d, int k, int n) {
+  return swizzle128(d.start + (n % 64) * 2 + (n / 64) * d.lbo + (k % 8) * 128 + (k / 8) * d.sbo);
+}
+
+template <int D, int STAGES>
+void check_sm90_layout() {
+  SCOPED_TRACE("D " + std::to_string(D) + " stages " + std::to_string(STAGES));
+  namespace sm = pbsa::sm90;
+  using L = sm::Layout<D, STAGES>;
+  constexpr int kTile = sm::kTile;
+  // Shared memory as the cp.async loader fills it: element (row, col) of tile `tile` at
+  // base + sw128(row, col / 8) + 2 * (col % 8), base 1024-aligned (0 here). -1 = never written.
+  std::vector<int64_t> smem(L::kBytes / 2, -1);
+  auto element = [](int tile, int row, int col) { return (static_cast<int64_t>(tile) * kTile + row) * D + col; };
+  auto load = [&](uint32_t base, int tile) {
+    ASSERT_EQ(base % sm::kAtomBytes, 0u);
+    for (int r = 0; r < kTile; ++r)
+      for (int c = 0; c < D; ++c) {
+        const uint32_t addr = base + sm::sw128(r, c / 8) + 2 * (c % 8);
+        ASSERT_LT(addr + 2, L::kCount + 1) << "tile runs into the count tiles";
+        ASSERT_EQ(smem[addr / 2], -1) << "two tiles overlap at byte " << addr;
+        smem[addr / 2] = element(tile, r, c);
+      }
+  };
+  load(L::kQ, 0);
+  for (int s = 0; s < STAGES; ++s) {
+    load(L::k(s), 1 + 2 * s);
+    load(L::v(s), 2 + 2 * s);
+  }
+  EXPECT_LE(L::kAlloc, 227u * 1024) << "over the per-CTA dynamic shared memory limit";
+  for (int s = 0; s < STAGES; ++s) {
+    // S = Q K^T: B = K tile, N = 64 tokens, K = D in k16 steps; B(k, n) = K[token n][16 ks + k].
+    for (int ks = 0; ks < D / 16; ++ks) {
+      const SmemDesc d = decode_desc(sm::desc_k(L::k(s), ks));
+      ASSERT_EQ(d.swizzle, 1u);
+      ASSERT_EQ(d.base_offset, 0u);
+      ASSERT_EQ((d.start >> 7) & 7u, 0u) << "the swizzle pattern must start on a 1024-byte boundary for base offset 0";
+      for (int n = 0; n < kTile; ++n)
+        for (int k = 0; k < 16; ++k) {
+          const uint32_t addr = b_addr_k_major(d, k, n);
+          ASSERT_LT(addr, L::kCount);
+          ASSERT_EQ(smem[addr / 2], element(1 + 2 * s, n, 16 * ks + k)) << "Q.K^T ks " << ks << " k " << k << " n " << n;
+        }
+    }
+    // O += P V: B = V tile, K = 64 tokens in k16 steps, N = D; B(k, n) = V[token 16 kk + k][n].
+    for (int kk = 0; kk < kTile / 16; ++kk) {
+      const SmemDesc d = decode_desc(sm::desc_v(L::v(s), kk));
+      ASSERT_EQ(d.swizzle, 1u);
+      ASSERT_EQ(d.base_offset, 0u);
+      ASSERT_EQ(d.start % sm::kAtomBytes, 0u);
+      for (int k = 0; k < 16; ++k)
+        for (int n = 0; n < D; ++n) {
+          const uint32_t addr = b_addr_mn_major(d, k, n);
+          ASSERT_GE(addr, L::v(s));
+          ASSERT_LT(addr, L::v(s) + L::kTileBytes) << "P.V reads outside its V tile";
+          ASSERT_EQ(smem[addr / 2], element(2 + 2 * s, 16 * kk + k, n)) << "P.V kk " << kk << " k " << k << " n " << n;
+        }
+    }
+  }
+}
+
+TEST(PbsaSm90Layout, DescriptorsReadWhatTheLoaderWrote) {
+  check_sm90_layout<64, 2>();
+  check_sm90_layout<64, 3>();
+  check_sm90_layout<128, 2>();
+  check_sm90_layout<128, 3>();
 }
 
 #ifdef SW_KERNELS_CUDA
