@@ -5,8 +5,9 @@
 // online softmax in fp32 registers in the log2 domain. Split-KV partials are merged by a combine
 // kernel in fixed split order; block mass comes from per-(row, KV tile) log-sums reduced by a
 // third kernel, one warp per (head, KV block). No atomics anywhere: results are deterministic.
-// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here for head dim 128 on cc 9.0 (kAuto),
-// or when PbsaParams::kernel / SW_PBSA_KERNEL ask for a kernel by name.
+// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here on cc 9.0: automatically at head dim
+// 128, and at head dims 64 and 128 when PbsaParams::kernel / SW_PBSA_KERNEL ask for it by name.
+// The per-tile softmax both kernels run is pbsa_tile_softmax.cuh.
 // Design and measurements: kernels/README.md. Test: tests/kernels/test_pbsa.cpp (gpu label).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -364,13 +365,21 @@ PbsaKernel env_kernel() {
   return k;
 }
 
+// Whether kAuto picks the wgmma kernel at head dim 64 where it can run. Off until PbsaGpu.* (which
+// run every wgmma pipeline at head dim 64) pass on an H100: the last H100 run of the kernel had
+// every pipeline wrong at head dim 64 (kernels/README.md, "Hopper path"). Forcing a wgmma kernel
+// at head dim 64 works either way; SW_PBSA_KERNEL=mma forces mma.sync everywhere.
+constexpr bool kAutoWgmmaAtHeadDim64 = false;
+
 // The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
-// build, cc 9.0, head dim 128), else mma.sync.
+// build, cc 9.0, head dim 128; 64 too once kAutoWgmmaAtHeadDim64), else mma.sync.
 PbsaKernel resolve_kernel(const PbsaParams& p) {
   PbsaKernel k = p.kernel == PbsaKernel::kAuto ? env_kernel() : p.kernel;
   // The serial wgmma pipeline measured fastest of the three at the Wan shape (218 vs 185 TF/s at
   // 10% density, 241 vs 201 dense; docs/BENCHMARKS.md).
-  if (k == PbsaKernel::kAuto) k = pbsa_wgmma_available(p) ? PbsaKernel::kWgmmaSerial : PbsaKernel::kMmaSync;
+  if (k == PbsaKernel::kAuto)
+    k = pbsa_wgmma_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64) ? PbsaKernel::kWgmmaSerial
+                                                                                : PbsaKernel::kMmaSync;
   if (k != PbsaKernel::kMmaSync && !pbsa_wgmma_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the wgmma kernel cannot run these params on this device/build");
   return k;
@@ -408,10 +417,8 @@ void launch_fwd_dim(const KernelArgs& ka, int D, int tile, int ctas, int splits,
 
 bool pbsa_wgmma_available(const PbsaParams& p) {
 #ifdef SW_PBSA_SM90
-  // Head dim 128 only: at head dim 64 every wgmma variant disagrees with the CPU reference on the
-  // H100 (2026-11-23, PbsaGpu.MatchesCpuReference: H2 Qb2 N5 B128 and H2 Qb4 N33 B64, out rel. err.
-  // ~0.97, with or without split-KV), while every D = 128 case matches. D = 64 runs on mma.sync.
-  return p.head_dim == 128 && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
+  // Head dims 64 and 128 (kAuto uses 64 only with kAutoWgmmaAtHeadDim64; see resolve_kernel).
+  return (p.head_dim == 64 || p.head_dim == 128) && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
 #else
   (void)p;
   return false;

@@ -15,12 +15,12 @@
 //     and so is the epilogue, per warp of 16 rows.
 //   - The tile layout and the descriptors are pbsa_sm90_layout.h (host+device: the CPU test decodes
 //     the descriptors against the PTX ISA's canonical layouts at head dims 64 and 128).
-// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
-// when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
-// GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
+// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0:
+// automatically at head dim 128, when PbsaParams::kernel / SW_PBSA_KERNEL ask for it at head dims
+// 64 and 128. Design and status (the head-dim-64 failure on the H100): kernels/README.md
 // ("Hopper path").
 // Test: tests/kernels/test_pbsa.cpp (gpu label) runs this kernel and the mma.sync kernel against the
-// CPU reference (random inputs, several shapes, poisoned outputs, determinism).
+// CPU reference (random inputs, several shapes, head dims 64/128, poisoned outputs, determinism).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
