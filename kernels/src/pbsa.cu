@@ -5,8 +5,9 @@
 // online softmax in fp32 registers in the log2 domain. Split-KV partials are merged by a combine
 // kernel in fixed split order; block mass comes from per-(row, KV tile) log-sums reduced by a
 // third kernel, one warp per (head, KV block). No atomics anywhere: results are deterministic.
-// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here for head dim 128 on cc 9.0 (kAuto),
-// or when PbsaParams::kernel / SW_PBSA_KERNEL ask for a kernel by name.
+// The Hopper wgmma kernel (pbsa_sm90.cu) is launched from here on cc 9.0: automatically at head dim
+// 128, and at head dims 64 and 128 when PbsaParams::kernel / SW_PBSA_KERNEL ask for it by name.
+// The per-tile softmax both kernels run is pbsa_tile_softmax.cuh.
 // Design and measurements: kernels/README.md. Test: tests/kernels/test_pbsa.cpp (gpu label).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -23,6 +24,7 @@
 #include "cuda_check.h"
 #include "pbsa_common.h"
 #include "pbsa_cuda.h"
+#include "pbsa_tile_softmax.cuh"
 #include "sparseworld/pbsa.h"
 
 namespace sw::kernels {
@@ -31,19 +33,13 @@ namespace {
 
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpRows = 16;  // rows of one m16n8k16 A fragment: each warp owns 16 query rows
 constexpr int kChunkElems = 8; // 16-byte cp.async / ldmatrix row chunk = 8 16-bit elements
 constexpr int kCombineThreads = 256;
 constexpr int kMassWarps = 8;  // warps per CTA of the mass kernel (one (head, block) each)
 
 using pbsa::KernelArgs;
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;  // ex2.approx(-inf) = +0, which masking relies on
-}
+using pbsa::kFullMask;
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
@@ -210,75 +206,14 @@ pbsa_fwd_kernel(const KernelArgs args) {
       }
     }
 
-    // Logits in log2 units + log2(count) bias; count 0 (or a bad block id) masks the token. Most
-    // tiles hold unmerged tokens (count 1): one vote skips the log2 for the whole warp.
+    // Log-count bias, online softmax (rescale O and l), P = 2^(S - m) in place, block-mass
+    // partials: pbsa_tile_softmax.cuh, shared with the wgmma kernel.
     bool ok;
     (void)tile_src(t, ok);
-    float2 cv[kNTiles];
-    bool all_one = true;
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      cv[j] = *reinterpret_cast<const float2*>(sC + j * 8 + (lane & 3) * 2);
-      all_one &= cv[j].x == 1.f && cv[j].y == 1.f;
-    }
-    all_one = __all_sync(kFullMask, all_one && ok);
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      float b0 = 0.f, b1 = 0.f;
-      if (!all_one) {
-        b0 = ok && cv[j].x > 0.f ? __log2f(cv[j].x) : -INFINITY;
-        b1 = ok && cv[j].y > 0.f ? __log2f(cv[j].y) : -INFINITY;
-      }
-      s[j][0] = s[j][0] * args.scale_log2 + b0;
-      s[j][1] = s[j][1] * args.scale_log2 + b1;
-      s[j][2] = s[j][2] * args.scale_log2 + b0;
-      s[j][3] = s[j][3] * args.scale_log2 + b1;
-    }
-
-    // Online softmax: new running max per row, rescale O and l, p = 2^(s - m).
-    float m_use[2];
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-      float mx = m_run[hr];
-#pragma unroll
-      for (int j = 0; j < kNTiles; ++j) mx = fmaxf(mx, fmaxf(s[j][2 * hr], s[j][2 * hr + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
-      m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
-      const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
-      m_run[hr] = mx;
-      l_run[hr] *= alpha;
-#pragma unroll
-      for (int j = 0; j < kDTiles; ++j) {
-        o[j][2 * hr] *= alpha;
-        o[j][2 * hr + 1] *= alpha;
-      }
-    }
-    float tile_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) s[j][i] = fast_exp2(s[j][i] - m_use[i >> 1]);
-      tile_sum[0] += s[j][0] + s[j][1];
-      tile_sum[1] += s[j][2] + s[j][3];
-    }
-    l_run[0] += tile_sum[0];
-    l_run[1] += tile_sum[1];
-    if (args.tile_ls != nullptr) {
-      // Mass partial: log2 of this tile's exp-sum per row, absolute (independent of the running
-      // max and of the split), so the mass kernel needs only the final lse.
-#pragma unroll
-      for (int hr = 0; hr < 2; ++hr) {
-        float ts = tile_sum[hr];
-        ts += __shfl_xor_sync(kFullMask, ts, 1);
-        ts += __shfl_xor_sync(kFullMask, ts, 2);
-        if ((lane & 3) == 0) {
-          const int row = qt * TILE + wrow + (lane >> 2) + hr * 8;  // row within the query block
-          const int64_t slot = (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
-          args.tile_ls[slot] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
-        }
-      }
-    }
+    pbsa::tile_softmax(s, s, o, m_run, l_run, sC, ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
+      const int row = qt * TILE + wrow + (lane >> 2) + hr * 8;  // row within the query block
+      return (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
+    });
 
     // O += P V: P straight from the S accumulators (the C layout of m16n8 is the A layout of k16).
 #pragma unroll
@@ -430,13 +365,21 @@ PbsaKernel env_kernel() {
   return k;
 }
 
+// Whether kAuto picks the wgmma kernel at head dim 64 where it can run. Off until PbsaGpu.* (which
+// run every wgmma pipeline at head dim 64) pass on an H100: the last H100 run of the kernel had
+// every pipeline wrong at head dim 64 (kernels/README.md, "Hopper path"). Forcing a wgmma kernel
+// at head dim 64 works either way; SW_PBSA_KERNEL=mma forces mma.sync everywhere.
+constexpr bool kAutoWgmmaAtHeadDim64 = false;
+
 // The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
-// build, cc 9.0, head dim 128), else mma.sync.
+// build, cc 9.0, head dim 128; 64 too once kAutoWgmmaAtHeadDim64), else mma.sync.
 PbsaKernel resolve_kernel(const PbsaParams& p) {
   PbsaKernel k = p.kernel == PbsaKernel::kAuto ? env_kernel() : p.kernel;
   // The serial wgmma pipeline measured fastest of the three at the Wan shape (218 vs 185 TF/s at
   // 10% density, 241 vs 201 dense; docs/BENCHMARKS.md).
-  if (k == PbsaKernel::kAuto) k = pbsa_wgmma_available(p) ? PbsaKernel::kWgmmaSerial : PbsaKernel::kMmaSync;
+  if (k == PbsaKernel::kAuto)
+    k = pbsa_wgmma_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64) ? PbsaKernel::kWgmmaSerial
+                                                                                : PbsaKernel::kMmaSync;
   if (k != PbsaKernel::kMmaSync && !pbsa_wgmma_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the wgmma kernel cannot run these params on this device/build");
   return k;
@@ -474,10 +417,8 @@ void launch_fwd_dim(const KernelArgs& ka, int D, int tile, int ctas, int splits,
 
 bool pbsa_wgmma_available(const PbsaParams& p) {
 #ifdef SW_PBSA_SM90
-  // Head dim 128 only: at head dim 64 every wgmma variant disagrees with the CPU reference on the
-  // H100 (2026-11-23, PbsaGpu.MatchesCpuReference: H2 Qb2 N5 B128 and H2 Qb4 N33 B64, out rel. err.
-  // ~0.97, with or without split-KV), while every D = 128 case matches. D = 64 runs on mma.sync.
-  return p.head_dim == 128 && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
+  // Head dims 64 and 128 (kAuto uses 64 only with kAutoWgmmaAtHeadDim64; see resolve_kernel).
+  return (p.head_dim == 64 || p.head_dim == 128) && (p.block_tokens == 64 || p.block_tokens == 128) && device_cc() == 90;
 #else
   (void)p;
   return false;

@@ -11,13 +11,16 @@
 //     (transposed) B operand of P.V (m64nDk16), so neither is transposed in memory.
 //   - P goes from the S accumulators straight into A registers (the wgmma accumulator layout of a
 //     warp is the m16n8 layout, which is the k16 A-fragment layout), as in the mma.sync kernel.
-//   - Softmax, bias, mass log-sums and epilogue are the mma.sync kernel's, per warp of 16 rows.
-// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0
-// when PbsaParams::kernel / SW_PBSA_KERNEL ask for it (opt-in: the whole kernel has not run on a
-// GPU yet; its primitives were checked on an H100). Design and status: kernels/README.md
+//   - Softmax, bias and mass log-sums are the mma.sync kernel's (one helper, pbsa_tile_softmax.cuh),
+//     and so is the epilogue, per warp of 16 rows.
+//   - The tile layout and the descriptors are pbsa_sm90_layout.h (host+device: the CPU test decodes
+//     the descriptors against the PTX ISA's canonical layouts at head dims 64 and 128).
+// Built only for sm_90a (kernels/CMakeLists.txt); pbsa.cu launches it on compute capability 9.0:
+// automatically at head dim 128, when PbsaParams::kernel / SW_PBSA_KERNEL ask for it at head dims
+// 64 and 128. Design and status (the head-dim-64 failure on the H100): kernels/README.md
 // ("Hopper path").
 // Test: tests/kernels/test_pbsa.cpp (gpu label) runs this kernel and the mma.sync kernel against the
-// CPU reference (random inputs, several shapes, poisoned outputs, determinism).
+// CPU reference (random inputs, several shapes, head dims 64/128, poisoned outputs, determinism).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -28,26 +31,21 @@
 
 #include "cuda_check.h"
 #include "pbsa_cuda.h"
+#include "pbsa_sm90_layout.h"
+#include "pbsa_tile_softmax.cuh"
 
 namespace sw::kernels::pbsa {
 
 namespace {
 
+using namespace sm90;  // tile, shared-memory layout and descriptors: pbsa_sm90_layout.h
+
 constexpr float kLn2 = 0.6931471805599453f;
-constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kTile = 64;      // query rows and KV tokens per tile
 constexpr int kThreads = 128;  // one warpgroup
-constexpr int kAtomBytes = 1024;  // 8 rows x 128 bytes: the 128-byte-swizzle pattern repeats here
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define SW_SM90_DEVICE 1
 #endif
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;  // ex2.approx(-inf) = +0, which masking relies on
-}
 
 __device__ __forceinline__ void cp_async16(uint32_t smem, const void* gmem) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem), "l"(gmem));
@@ -80,15 +78,6 @@ __device__ __forceinline__ void fence_regs(float (&r)[N][4]) {
   for (int j = 0; j < N; ++j)
 #pragma unroll
     for (int i = 0; i < 4; ++i) asm volatile("" : "+f"(r[j][i])::"memory");
-}
-
-// Shared-memory matrix descriptor (PTX ISA "Matrix Descriptor Format"): start address, leading and
-// stride byte offsets (all >> 4), swizzle mode 1 = 128-byte. Tiles start on 1024-byte boundaries,
-// so the base-offset field stays 0; stepping k inside an atom adds to the start address only, the
-// hardware applies the XOR on the absolute address bits.
-__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
-  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | static_cast<uint64_t>((lbo & 0x3FFFF) >> 4) << 16 |
-         static_cast<uint64_t>((sbo & 0x3FFFF) >> 4) << 32 | 1ull << 62;
 }
 
 // wgmma wrappers (generated; see the operand lists): rs = A from registers, tb = transposed
@@ -181,13 +170,6 @@ struct Fp16 {
 #endif
 };
 
-// Byte offset of 16-byte chunk `chunk` (of D/8) of row `row` in a kTile x D tile stored as atom
-// columns of 64 elements: [D/64][kTile rows][128 bytes], chunk XOR-swizzled by row & 7 (the layout
-// the hardware's 128-byte swizzle produces, so wgmma descriptors can point at it).
-__device__ __forceinline__ uint32_t sw128(int row, int chunk) {
-  return static_cast<uint32_t>((chunk >> 3) * (kTile * 128) + row * 128 + (((chunk & 7) ^ (row & 7)) << 4));
-}
-
 template <int D>
 __device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int tid) {
   constexpr int kChunks = D / 8;
@@ -200,20 +182,6 @@ __device__ __forceinline__ void load_tile(uint32_t dst, const uint16_t* src, int
 
 template <Sm90Pipeline PIPE>
 constexpr int kStages = PIPE == Sm90Pipeline::kDeferred3 ? 3 : 2;
-
-template <int D, int STAGES>
-struct Layout {
-  static constexpr uint32_t kTileBytes = kTile * D * 2;  // multiple of 1024: atoms stay aligned
-  static constexpr uint32_t kQ = 0;
-  static constexpr uint32_t kK0 = kTileBytes;            // K of stage s at kK0 + s * 2 * kTileBytes, V after it
-  static constexpr uint32_t kCount = (1 + 2 * STAGES) * kTileBytes;  // STAGES count tiles of kTile floats
-  static constexpr uint32_t kBytes = kCount + STAGES * kTile * sizeof(float);
-  // Slack to round the base up to 1024 bytes. Three stages at head dim 128 have none: two CTAs per
-  // SM fit only without it (2 x (115,456 + 1,024 reserved) <= 233,472 bytes); the dynamic base is
-  // 1024-aligned in practice there, and the kernel traps if it ever is not.
-  static constexpr uint32_t kSlack = (D == 128 && STAGES == 3) ? 0 : kAtomBytes;
-  static constexpr size_t kAlloc = kBytes + kSlack;
-};
 
 template <class T, int D, Sm90Pipeline PIPE>
 __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArgs args) {
@@ -231,8 +199,8 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   if (shift > L::kSlack) __trap();  // the layout would run past the allocation
   unsigned char* const base_ptr = smem_raw + shift;
   const uint32_t sQ = base + L::kQ;
-  auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };
-  auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };
+  auto stage_k = [&](int s) { return base + L::kK0 + s * 2 * L::kTileBytes; };  // = base + L::k(s)
+  auto stage_v = [&](int s) { return stage_k(s) + L::kTileBytes; };             // = base + L::v(s)
   auto stage_c = [&](int s) { return reinterpret_cast<const float*>(base_ptr + L::kCount) + s * kTile; };
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -290,14 +258,6 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   uint32_t qf[kKSteps][4];
   const int wrow = warp * 16;  // the wgmma accumulator rows of this warp
 
-  // K-major B (K tile): rows 128 bytes apart, 8-row groups 1024 apart (SBO); k step = 32 bytes
-  // inside an atom column, the next atom column kTile * 128 bytes on. LBO is unused (1).
-  auto desc_k = [&](int stage, int ks) {
-    return smem_desc(stage_k(stage) + (ks >> 2) * (kTile * 128) + (ks & 3) * 32, 16, 1024);
-  };
-  // MN-major B (V tile, tokens x D): k step = 16 tokens = 2048 bytes; SBO = 8-token groups (1024),
-  // LBO = the next 64 columns of D (one atom column, kTile * 128 bytes).
-  auto desc_v = [&](int stage, int kk) { return smem_desc(stage_v(stage) + kk * 2048, kTile * 128, 1024); };
 
   // The loop leaves only through the break after the last P.V's wait, so ptxas sees no wgmma in
   // flight on any exit path (otherwise it injects a wait on the loop's back edge).
@@ -320,7 +280,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     // S = Q K^T (64 x 64 per warpgroup, 16 rows per warp).
     wgmma_fence();
 #pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(stage, ks), ks > 0);
+    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(stage_k(stage), ks), ks > 0);
     wgmma_commit();
     wgmma_wait<0>();  // kDeferred: also retires the previous tile's P.V
     fence_regs(s);
@@ -334,72 +294,13 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
 
     bool ok;
     (void)tile_src(t, ok);
-    const float* sC = stage_c(stage);
     // Logits and probabilities go to p, never back into s: s is written only by wgmma, so ptxas
     // can keep the deferred P.V and the next Q.K^T in one wgmma pipeline stage (no serialisation).
     float p[kNTiles][4];
-    float2 cv[kNTiles];
-    bool all_one = true;
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      cv[j] = *reinterpret_cast<const float2*>(sC + j * 8 + (lane & 3) * 2);
-      all_one &= cv[j].x == 1.f && cv[j].y == 1.f;
-    }
-    all_one = __all_sync(kFullMask, all_one && ok);
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-      float b0 = 0.f, b1 = 0.f;
-      if (!all_one) {
-        b0 = ok && cv[j].x > 0.f ? __log2f(cv[j].x) : -INFINITY;
-        b1 = ok && cv[j].y > 0.f ? __log2f(cv[j].y) : -INFINITY;
-      }
-      p[j][0] = s[j][0] * args.scale_log2 + b0;
-      p[j][1] = s[j][1] * args.scale_log2 + b1;
-      p[j][2] = s[j][2] * args.scale_log2 + b0;
-      p[j][3] = s[j][3] * args.scale_log2 + b1;
-    }
-
-    float m_use[2];
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-      float mx = m_run[hr];
-#pragma unroll
-      for (int j = 0; j < kNTiles; ++j) mx = fmaxf(mx, fmaxf(p[j][2 * hr], p[j][2 * hr + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
-      m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
-      const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
-      m_run[hr] = mx;
-      l_run[hr] *= alpha;
-#pragma unroll
-      for (int j = 0; j < kDTiles; ++j) {
-        o[j][2 * hr] *= alpha;
-        o[j][2 * hr + 1] *= alpha;
-      }
-    }
-    float tile_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int j = 0; j < kNTiles; ++j) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) p[j][i] = fast_exp2(p[j][i] - m_use[i >> 1]);
-      tile_sum[0] += p[j][0] + p[j][1];
-      tile_sum[1] += p[j][2] + p[j][3];
-    }
-    l_run[0] += tile_sum[0];
-    l_run[1] += tile_sum[1];
-    if (args.tile_ls != nullptr) {
-#pragma unroll
-      for (int hr = 0; hr < 2; ++hr) {
-        float ts = tile_sum[hr];
-        ts += __shfl_xor_sync(kFullMask, ts, 1);
-        ts += __shfl_xor_sync(kFullMask, ts, 2);
-        if ((lane & 3) == 0) {
-          const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;
-          const int64_t slot = (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
-          args.tile_ls[slot] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
-        }
-      }
-    }
+    tile_softmax(s, p, o, m_run, l_run, stage_c(stage), ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
+      const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;  // row within the query block
+      return (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
+    });
 
     // O += P V: P from the S accumulators, rounded to the input type.
     uint32_t pa[kTile / 16][4];
@@ -413,7 +314,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
     fence_regs(o);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage, kk));
+    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(stage_v(stage), kk));
     wgmma_commit();
     if (PIPE == Sm90Pipeline::kSerial || t + 1 == t_end) {  // kDeferred*: only the last P.V waits here
       wgmma_wait<0>();

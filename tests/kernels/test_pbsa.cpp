@@ -1,9 +1,11 @@
 // PBSA forward: the CPU reference against hand-computed values (log-count bias, masked entries,
-// empty rows) and the split rule; then the CUDA kernel against the CPU reference on random
+// empty rows) and the split rule; the Hopper kernel's wgmma shared-memory descriptors decoded on the
+// CPU against the PTX ISA's canonical layouts (every element each wgmma reads is the one the loader
+// wrote there, head dims 64 and 128); then the CUDA kernel against the CPU reference on random
 // non-zero bf16/fp16 inputs at several shapes (head dims 64/128, blocks 16/32/64/128, split-KV off,
 // forced and automatic, with and without mass) into NaN-poisoned outputs, plus bitwise determinism;
-// each CUDA kernel (mma.sync everywhere, wgmma on sm_90) separately.
-// Run: ctest -L gpu (skips without a device); compute-sanitizer ./build/.../test_pbsa.
+// each CUDA kernel (mma.sync everywhere, the three wgmma pipelines on sm_90) separately.
+// Run: ctest -L gpu (gpu cases skip without a device); compute-sanitizer ./build/.../test_pbsa.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "device_buffer.h"
 #include "gpu_util.h"
+#include "pbsa_sm90_layout.h"
 #include "sparseworld/pbsa.h"
 
 #ifdef SW_KERNELS_CUDA
@@ -170,40 +174,106 @@ TEST(PbsaCpu, SplitRule) {
   EXPECT_LE(pbsa_resolve_splits({1, 1, 4096, 64, 64, 4096}, 132), 16);
 }
 
-#ifdef SW_KERNELS_CUDA
-template <class T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  size_t n = 0;
-  explicit DeviceBuffer(size_t count) : n(count) {
-    if (n && cudaMalloc(&ptr, n * sizeof(T)) != cudaSuccess) throw std::runtime_error("cudaMalloc failed");
-  }
-  DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
-    if (n) cudaMemcpy(ptr, host.data(), n * sizeof(T), cudaMemcpyHostToDevice);
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  std::vector<T> host() const {
-    std::vector<T> h(n);
-    if (n) cudaMemcpy(h.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost);
-    return h;
-  }
+// The Hopper kernel's descriptors (kernels/src/pbsa_sm90_layout.h), decoded here from the PTX ISA
+// alone (9.7.15.5.1.2 "Shared Memory Matrix Layout": descriptor fields, canonical layouts for
+// 16-bit elements, T = 8 elements per 16 bytes, 128-byte swizzle = address bits [4, 7) ^= [7, 10)).
+struct SmemDesc {
+  uint32_t start, lbo, sbo, base_offset, swizzle;
 };
+SmemDesc decode_desc(uint64_t d) {
+  return {static_cast<uint32_t>(d & 0x3FFF) << 4, static_cast<uint32_t>((d >> 16) & 0x3FFF) << 4,
+          static_cast<uint32_t>((d >> 32) & 0x3FFF) << 4, static_cast<uint32_t>((d >> 49) & 7), static_cast<uint32_t>(d >> 62)};
+}
+uint32_t swizzle128(uint32_t addr) { return addr ^ (((addr >> 7) & 7u) << 4); }
+// B operand element (k, n) of an m64nNk16 wgmma, K-major: ((8,m),(T,2k)):((8T,SBO),(1,T)).
+uint32_t b_addr_k_major(const SmemDesc& d, int k, int n) {
+  return swizzle128(d.start + (n % 8) * 128 + (n / 8) * d.sbo + k * 2);
+}
+// MN-major: ((T,8,m),(8,k)):((1,T,LBO),(8T,SBO)): 64 elements of N per 128-byte row, the next 64
+// (atom column) LBO on, 8-row groups of K SBO apart.
+uint32_t b_addr_mn_major(const SmemDesc& d, int k, int n) {
+  return swizzle128(d.start + (n % 64) * 2 + (n / 64) * d.lbo + (k % 8) * 128 + (k / 8) * d.sbo);
+}
 
+template <int D, int STAGES>
+void check_sm90_layout() {
+  SCOPED_TRACE("D " + std::to_string(D) + " stages " + std::to_string(STAGES));
+  namespace sm = pbsa::sm90;
+  using L = sm::Layout<D, STAGES>;
+  constexpr int kTile = sm::kTile;
+  // Shared memory as the cp.async loader fills it: element (row, col) of tile `tile` at
+  // base + sw128(row, col / 8) + 2 * (col % 8), base 1024-aligned (0 here). -1 = never written.
+  std::vector<int64_t> smem(L::kBytes / 2, -1);
+  auto element = [](int tile, int row, int col) { return (static_cast<int64_t>(tile) * kTile + row) * D + col; };
+  auto load = [&](uint32_t base, int tile) {
+    ASSERT_EQ(base % sm::kAtomBytes, 0u);
+    for (int r = 0; r < kTile; ++r)
+      for (int c = 0; c < D; ++c) {
+        const uint32_t addr = base + sm::sw128(r, c / 8) + 2 * (c % 8);
+        ASSERT_LT(addr + 2, L::kCount + 1) << "tile runs into the count tiles";
+        ASSERT_EQ(smem[addr / 2], -1) << "two tiles overlap at byte " << addr;
+        smem[addr / 2] = element(tile, r, c);
+      }
+  };
+  load(L::kQ, 0);
+  for (int s = 0; s < STAGES; ++s) {
+    load(L::k(s), 1 + 2 * s);
+    load(L::v(s), 2 + 2 * s);
+  }
+  EXPECT_LE(L::kAlloc, 227u * 1024) << "over the per-CTA dynamic shared memory limit";
+  for (int s = 0; s < STAGES; ++s) {
+    // S = Q K^T: B = K tile, N = 64 tokens, K = D in k16 steps; B(k, n) = K[token n][16 ks + k].
+    for (int ks = 0; ks < D / 16; ++ks) {
+      const SmemDesc d = decode_desc(sm::desc_k(L::k(s), ks));
+      ASSERT_EQ(d.swizzle, 1u);
+      ASSERT_EQ(d.base_offset, 0u);
+      ASSERT_EQ((d.start >> 7) & 7u, 0u) << "the swizzle pattern must start on a 1024-byte boundary for base offset 0";
+      for (int n = 0; n < kTile; ++n)
+        for (int k = 0; k < 16; ++k) {
+          const uint32_t addr = b_addr_k_major(d, k, n);
+          ASSERT_LT(addr, L::kCount);
+          ASSERT_EQ(smem[addr / 2], element(1 + 2 * s, n, 16 * ks + k)) << "Q.K^T ks " << ks << " k " << k << " n " << n;
+        }
+    }
+    // O += P V: B = V tile, K = 64 tokens in k16 steps, N = D; B(k, n) = V[token 16 kk + k][n].
+    for (int kk = 0; kk < kTile / 16; ++kk) {
+      const SmemDesc d = decode_desc(sm::desc_v(L::v(s), kk));
+      ASSERT_EQ(d.swizzle, 1u);
+      ASSERT_EQ(d.base_offset, 0u);
+      ASSERT_EQ(d.start % sm::kAtomBytes, 0u);
+      for (int k = 0; k < 16; ++k)
+        for (int n = 0; n < D; ++n) {
+          const uint32_t addr = b_addr_mn_major(d, k, n);
+          ASSERT_GE(addr, L::v(s));
+          ASSERT_LT(addr, L::v(s) + L::kTileBytes) << "P.V reads outside its V tile";
+          ASSERT_EQ(smem[addr / 2], element(2 + 2 * s, 16 * kk + k, n)) << "P.V kk " << kk << " k " << k << " n " << n;
+        }
+    }
+  }
+}
+
+TEST(PbsaSm90Layout, DescriptorsReadWhatTheLoaderWrote) {
+  check_sm90_layout<64, 2>();
+  check_sm90_layout<64, 3>();
+  check_sm90_layout<128, 2>();
+  check_sm90_layout<128, 3>();
+}
+
+#ifdef SW_KERNELS_CUDA
 Outputs run_cuda(const Problem& pr) {
-  DeviceBuffer<uint16_t> q(pr.q), k(pr.k), v(pr.v);
-  DeviceBuffer<float> count(pr.count);
-  DeviceBuffer<int64_t> index(pr.index), rows(pr.rows);
-  DeviceBuffer<float> out(pr.q.size()), lse(pr.rows.size() * pr.p.block_tokens),
+  using test::DevBuf;
+  DevBuf<uint16_t> q(pr.q), k(pr.k), v(pr.v);
+  DevBuf<float> count(pr.count);
+  DevBuf<int64_t> index(pr.index), rows(pr.rows);
+  DevBuf<float> out(pr.q.size()), lse(pr.rows.size() * pr.p.block_tokens),
       mass(static_cast<size_t>(pr.p.heads) * pr.p.kv_blocks);
   const size_t ws_bytes = pbsa_workspace_bytes(pr.p);
-  DeviceBuffer<unsigned char> ws(ws_bytes);
+  DevBuf<unsigned char> ws(ws_bytes);
   // Poison: 0xFF bytes are NaN floats, so an unwritten element fails every comparison below.
-  cudaMemset(out.ptr, 0xFF, out.n * sizeof(float));
-  cudaMemset(lse.ptr, 0xFF, lse.n * sizeof(float));
-  cudaMemset(mass.ptr, 0xFF, mass.n * sizeof(float));
-  if (ws_bytes) cudaMemset(ws.ptr, 0xFF, ws_bytes);
+  out.poison(0xFF);
+  lse.poison(0xFF);
+  mass.poison(0xFF);
+  ws.poison(0xFF);
   PbsaArgs a{q.ptr, k.ptr, v.ptr, count.ptr, index.ptr, rows.ptr, out.ptr, lse.ptr, pr.p.want_mass ? mass.ptr : nullptr,
              ws.ptr, ws_bytes};
   pbsa_forward_cuda(a, pr.p, nullptr);
@@ -224,12 +294,53 @@ double rel_err(const std::vector<float>& got, const std::vector<float>& want) {
   return num / den;
 }
 
+// Max |got - want| of two LSE vectors, equal entries (both -inf for empty rows) counting 0.
+double lse_abs_err(const std::vector<float>& got, const std::vector<float>& want) {
+  double e = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (!(got[i] == want[i])) e = std::max(e, std::isnan(got[i]) ? INFINITY : std::fabs(static_cast<double>(got[i]) - want[i]));
+  return e;
+}
+
+// For a failed output: which rows are off (within a 64-row query tile and a 16-row warp slice) and
+// by how much, and whether the LSE (Q.K^T and softmax only) agrees, which tells a Q.K^T or softmax
+// bug from a P.V one when a kernel is first run on a new GPU.
+std::string describe_out_mismatch(const Outputs& got, const Outputs& want, int D, double tol) {
+  double den = 1e-6;
+  for (float x : want.out) den = std::max(den, std::fabs(static_cast<double>(x)));
+  const size_t rows = want.out.size() / D;
+  size_t bad_rows = 0, first = rows;
+  int bad_col = -1;
+  std::vector<size_t> bad_by_warp_row(4, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    for (int c = 0; c < D; ++c) {
+      const size_t i = r * D + c;
+      if (!(std::fabs(static_cast<double>(got.out[i]) - want.out[i]) <= tol * den)) {
+        ++bad_rows;
+        ++bad_by_warp_row[(r % 64) / 16];
+        if (first == rows) first = r, bad_col = c;
+        break;
+      }
+    }
+  }
+  std::string s = "rows off: " + std::to_string(bad_rows) + " of " + std::to_string(rows) + " (by warp slice of the 64-row tile: " +
+                  std::to_string(bad_by_warp_row[0]) + "/" + std::to_string(bad_by_warp_row[1]) + "/" +
+                  std::to_string(bad_by_warp_row[2]) + "/" + std::to_string(bad_by_warp_row[3]) + ")";
+  if (first < rows) {
+    const size_t i = first * D + bad_col;
+    s += "; first: row " + std::to_string(first) + " col " + std::to_string(bad_col) + " got " + std::to_string(got.out[i]) +
+         " want " + std::to_string(want.out[i]);
+  }
+  return s + "; lse max abs err " + std::to_string(lse_abs_err(got.lse, want.lse));
+}
+
 void expect_matches(const Problem& pr, const std::string& what) {
   SCOPED_TRACE(what);
   const Outputs want = run_cpu(pr), got = run_cuda(pr);
   constexpr double kTol = 1e-2;  // bf16 probabilities in P.V and ex2.approx against a double reference
   const double e_out = rel_err(got.out, want.out);
-  EXPECT_TRUE(e_out <= kTol) << "out rel err " << e_out;
+  EXPECT_TRUE(e_out <= kTol) << "out rel err " << e_out << "; "
+                             << (e_out <= kTol ? std::string() : describe_out_mismatch(got, want, pr.p.head_dim, kTol));
   size_t lse_bad = 0, empty_rows = 0;
   for (size_t i = 0; i < want.lse.size(); ++i) {
     if (want.lse[i] == kNegInf) {
@@ -255,7 +366,8 @@ struct Shape {
 };
 
 // Every kernel the device can run: the portable mma.sync kernel always, the Hopper wgmma kernel
-// (both pipelines) on sm_90 with a build that has it. Shapes it cannot take are skipped per shape.
+// (three pipelines) on sm_90 with a build that has it, head dims 64 and 128, blocks 64 and 128.
+// Shapes a kernel cannot take are skipped per shape.
 struct KernelCase {
   PbsaKernel kernel;
   const char* name;
@@ -280,6 +392,8 @@ TEST(PbsaGpu, MatchesCpuReference) {
       {2, 2, 5, 128, 64, 4, PbsaDtype::kBf16, 1, true},
       {3, 5, 40, 64, 128, 24, PbsaDtype::kFp16, 0, true},  // long rows, automatic split, fp16 at D=128
       {2, 4, 33, 64, 64, 33, PbsaDtype::kBf16, 1, false},  // long rows, no split
+      {1, 2, 3, 64, 64, 2, PbsaDtype::kBf16, 1, true},     // smallest: one live CTA, two KV tiles
+      {1, 2, 3, 64, 128, 2, PbsaDtype::kBf16, 1, true},
   };
   int ran_wgmma = 0;
   for (const KernelCase& kc : kKernels) {
@@ -295,41 +409,52 @@ TEST(PbsaGpu, MatchesCpuReference) {
     }
   }
   if (ran_wgmma == 0)
-    std::printf("note: the wgmma kernel did not run (needs an sm_90 device and an sm_90a build; head dim 128 only)\n");
+    std::printf("note: the wgmma kernel did not run (needs an sm_90 device and an sm_90a build)\n");
 }
 
 TEST(PbsaGpu, DeterministicAndSplitInvariant) {
   SW_REQUIRE_CUDA();
-  for (const KernelCase& kc : kKernels) {
-    SCOPED_TRACE(kc.name);
-    Problem pr = make_problem(2, 3, 24, 64, 128, 20, PbsaDtype::kBf16, 6, true, 7);
-    pr.p.kernel = kc.kernel;
-    if (!can_run(pr.p, kc.kernel)) continue;
-    const Outputs a = run_cuda(pr), b = run_cuda(pr);
-    EXPECT_EQ(0, std::memcmp(a.out.data(), b.out.data(), a.out.size() * sizeof(float)));
-    EXPECT_EQ(0, std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)));
-    EXPECT_EQ(0, std::memcmp(a.mass.data(), b.mass.data(), a.mass.size() * sizeof(float)));
-    pr.p.num_splits = 1;
-    const Outputs c = run_cuda(pr);
-    // Not bitwise: a split changes the running max, hence the bf16 rounding of P (measured 4.5e-4).
-    EXPECT_LE(rel_err(c.out, a.out), 2e-3);
-    EXPECT_LE(rel_err(c.mass, a.mass), 2e-3);
+  for (const int D : {64, 128}) {
+    for (const KernelCase& kc : kKernels) {
+      SCOPED_TRACE(std::string(kc.name) + " D" + std::to_string(D));
+      Problem pr = make_problem(2, 3, 24, 64, D, 20, PbsaDtype::kBf16, 6, true, 7);
+      pr.p.kernel = kc.kernel;
+      if (!can_run(pr.p, kc.kernel)) continue;
+      const Outputs a = run_cuda(pr), b = run_cuda(pr);
+      EXPECT_EQ(0, std::memcmp(a.out.data(), b.out.data(), a.out.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(a.mass.data(), b.mass.data(), a.mass.size() * sizeof(float)));
+      pr.p.num_splits = 1;
+      const Outputs c = run_cuda(pr);
+      // Not bitwise: a split changes the running max, hence the bf16 rounding of P (measured 4.5e-4).
+      EXPECT_LE(rel_err(c.out, a.out), 2e-3);
+      EXPECT_LE(rel_err(c.mass, a.mass), 2e-3);
+    }
   }
 }
 
 TEST(PbsaGpu, KernelsAgree) {
-  // The two kernels differ only in accumulation order inside the tensor cores: same function.
+  // The kernels differ only in accumulation order inside the tensor cores: same function. The LSE
+  // depends on Q.K^T and the softmax only, the output on P.V too: which of the two disagrees says
+  // where a kernel is wrong.
   SW_REQUIRE_CUDA();
-  Problem pr = make_problem(2, 3, 30, 64, 128, 25, PbsaDtype::kBf16, 1, true, 11);
-  if (!pbsa_wgmma_available(pr.p)) GTEST_SKIP() << "no wgmma kernel on this device/build";
-  pr.p.kernel = PbsaKernel::kMmaSync;
-  const Outputs a = run_cuda(pr);
-  for (PbsaKernel k : {PbsaKernel::kWgmma, PbsaKernel::kWgmmaSerial, PbsaKernel::kWgmma3}) {
-    pr.p.kernel = k;
-    const Outputs b = run_cuda(pr);
-    EXPECT_LE(rel_err(b.out, a.out), 2e-3);
-    EXPECT_LE(rel_err(b.mass, a.mass), 2e-3);
+  int ran = 0;
+  for (const int D : {64, 128}) {
+    SCOPED_TRACE("D" + std::to_string(D));
+    Problem pr = make_problem(2, 3, 30, 64, D, 25, PbsaDtype::kBf16, 1, true, 11);
+    if (!pbsa_wgmma_available(pr.p)) continue;
+    ++ran;
+    pr.p.kernel = PbsaKernel::kMmaSync;
+    const Outputs a = run_cuda(pr);
+    for (PbsaKernel k : {PbsaKernel::kWgmma, PbsaKernel::kWgmmaSerial, PbsaKernel::kWgmma3}) {
+      pr.p.kernel = k;
+      const Outputs b = run_cuda(pr);
+      EXPECT_LE(lse_abs_err(b.lse, a.lse), 2e-3) << "kernel " << static_cast<int>(k);
+      EXPECT_LE(rel_err(b.out, a.out), 2e-3) << "kernel " << static_cast<int>(k);
+      EXPECT_LE(rel_err(b.mass, a.mass), 2e-3) << "kernel " << static_cast<int>(k);
+    }
   }
+  if (ran == 0) GTEST_SKIP() << "no wgmma kernel on this device/build";
 }
 
 TEST(PbsaGpu, MissingWorkspaceRejected) {

@@ -19,11 +19,13 @@ namespace sw::kernels {
 
 enum class PbsaDtype { kBf16, kFp16 };
 
-// Which CUDA kernel runs (kernels/README.md): kAuto = the portable mma.sync kernel (or the one
-// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3 names). kWgmma* = the Hopper wgmma kernel, opt-in
-// until it has run on an H100 (sm_90 device, build with sm_90a, head dim 64/128, block 64/128;
-// forcing it where it cannot run throws). Tests run each kernel the device has.
+// Which CUDA kernel runs (kernels/README.md): kAuto = the kernel SW_PBSA_KERNEL=mma|wgmma|
+// wgmma-serial|wgmma3 names, else the Hopper wgmma kernel (serial pipeline) at head dim 128 where
+// it can run, else the portable mma.sync kernel. kWgmma* = the Hopper wgmma kernel (sm_90 device,
+// build with sm_90a, head dim 64/128, block 64/128; forcing it where it cannot run throws); at head
+// dim 64 it runs only when forced until it passes the CPU reference on an H100 (README).
 // kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
+// Tests run each kernel the device has.
 enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
 
 struct PbsaParams {
@@ -68,7 +70,8 @@ bool pbsa_cuda_supports(const PbsaParams& p, std::string* why = nullptr);
 // Split count the CUDA path uses on a GPU with `num_sms` multiprocessors (pure; documented in
 // kernels/README.md: split only when the CTAs cannot fill two per SM, keep >= 4 tiles a split).
 int pbsa_resolve_splits(const PbsaParams& p, int num_sms);
-// Whether the wgmma kernel can run p on the current CUDA device (false without CUDA or sm_90a).
+// Whether the wgmma kernel can run p on the current CUDA device (false without CUDA or sm_90a):
+// head dim 64 or 128, block 64 or 128, compute capability 9.0.
 bool pbsa_wgmma_available(const PbsaParams& p);
 // Workspace the CUDA path needs for `splits` (partial outputs when splits > 1, per-tile mass
 // partials when want_mass); 0 when none.
