@@ -51,7 +51,7 @@ Runner add_train_command(CLI::App& app) {
   auto p = std::make_shared<train::TrainParams>();
   CLI::App* cmd = app.add_subcommand("train", "Train the neural world on the reference world (resumable)");
   cmd->add_option("--out", p->out_dir, "Run folder: checkpoint, loss.csv, loss.png, model.safetensors")->capture_default_str();
-  cmd->add_option("--stages", p->stages, "Stages in order: ae, df, sf (comma-separated)")->capture_default_str();
+  cmd->add_option("--stages", p->stages, "Stages in order: ae, dec (decoder fine-tune), df, sf (comma-separated)")->capture_default_str();
   cmd->add_option("--config", p->config, "Model config of a fresh run: tiny, default")->capture_default_str();
   cmd->add_option("--init", p->init, "Start a fresh run from this model file's weights (ignored when OUT has a checkpoint)");
   cmd->add_option("--device", p->device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -59,6 +59,7 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--batch", p->batch, "Clips per step")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--clip-frames", p->clip_frames, "Frames per clip")->capture_default_str()->check(CLI::Range(2, 1024));
   cmd->add_option("--ae-steps", p->ae_steps, "Autoencoder steps")->capture_default_str()->check(CLI::Range(0, 100000000));
+  cmd->add_option("--dec-steps", p->dec_steps, "Decoder fine-tune steps (stage dec: encoder frozen)")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--df-steps", p->df_steps, "Diffusion-forcing steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--sf-steps", p->sf_steps, "Self-forcing steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--time-limit", p->time_limit_s, "Stop cleanly after this many seconds (run again to resume)")->check(CLI::NonNegativeNumber);

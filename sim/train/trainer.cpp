@@ -33,13 +33,13 @@ void TrainParams::validate() const {
   std::string st;
   int n = 0;
   while (std::getline(ss, st, ',')) {
-    if (st != "ae" && st != "df" && st != "sf") bad("stages", "'" + st + "' is not one of ae, df, sf");
+    if (st != "ae" && st != "dec" && st != "df" && st != "sf") bad("stages", "'" + st + "' is not one of ae, dec, df, sf");
     ++n;
   }
   if (n == 0) bad("stages", "is empty");
   if (batch < 1) bad("batch", "must be >= 1");
   if (clip_frames < 2) bad("clip_frames", "must be >= 2");
-  if (ae_steps < 0 || df_steps < 0 || sf_steps < 0) bad("steps", "must be >= 0");
+  if (ae_steps < 0 || dec_steps < 0 || df_steps < 0 || sf_steps < 0) bad("steps", "must be >= 0");
   if (!(lr > 0) || !(ae_lr > 0)) bad("lr", "must be > 0");
   if (!(ema_decay >= 0 && ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");
   if (!(grad_clip > 0)) bad("grad_clip", "must be > 0");
@@ -147,7 +147,7 @@ class Trainer {
     bool stopped = false;
     while (!stopped && std::getline(ss, st, ',')) {
       if (done_.count(st)) continue;
-      const int64_t total = st == "ae" ? p_.ae_steps : (st == "df" ? p_.df_steps : p_.sf_steps);
+      const int64_t total = st == "ae" ? p_.ae_steps : st == "dec" ? p_.dec_steps : st == "df" ? p_.df_steps : p_.sf_steps;
       stopped = !run_stage(st, total);
       if (!stopped) {
         done_.insert(st);
@@ -229,6 +229,8 @@ class Trainer {
     std::vector<std::pair<std::string, at::Tensor>> params;
     if (st == "ae") {
       for (const auto& p : model_->tokenizer->named_parameters()) params.emplace_back(p.key(), p.value());
+    } else if (st == "dec") {
+      for (const auto& p : model_->tokenizer->decoder->named_parameters()) params.emplace_back("decoder." + p.key(), p.value());
     } else {
       for (const auto& p : model_->dit->named_parameters()) params.emplace_back(p.key(), p.value());
       if (ema_.empty())
@@ -240,7 +242,7 @@ class Trainer {
         param_list_.push_back(p.value());
       }
     }
-    const double peak = st == "ae" ? p_.ae_lr : (st == "sf" ? p_.lr * 0.25 : p_.lr);
+    const double peak = st == "ae" ? p_.ae_lr : st == "dec" ? p_.ae_lr * 0.3 : (st == "sf" ? p_.lr * 0.25 : p_.lr);
     AdamWParams ap;
     ap.weight_decay = p_.weight_decay;
     AdamW opt(params, ap);
@@ -257,6 +259,7 @@ class Trainer {
       opt.zero_grad();
       at::Tensor loss;
       if (st == "ae") loss = ae_loss();
+      else if (st == "dec") loss = dec_loss();
       else if (st == "df") loss = df_loss(attn);
       else loss = sf_loss(attn);
       timer_->mark("forward");
@@ -264,7 +267,7 @@ class Trainer {
       timer_->mark("backward");
       opt.clip_grad_norm(p_.grad_clip);
       opt.step(lr_at(step_, total, p_.warmup_steps, peak));
-      if (st != "ae") update_ema();
+      if (st == "df" || st == "sf") update_ema();
       timer_->mark("optimizer");
       loss_acc_ = loss_acc_.defined() ? loss_acc_ + loss.detach() : loss.detach();
       ++loss_n;
@@ -312,6 +315,21 @@ class Trainer {
     const at::Tensor z = model_->tokenizer->encoder->forward(b.frames);
     const at::Tensor rec = model_->tokenizer->decoder->forward(z).to(at::kFloat);
     return at::mse_loss(rec, b.frames) + 0.5 * at::l1_loss(rec, b.frames) + 1e-4 * z.to(at::kFloat).pow(2).mean();
+  }
+
+  // (a') Decoder fine-tune: the encoder (and so the latent space the transformer learned) stays
+  // as it is; only reconstruction improves, which caps every prediction's PSNR.
+  at::Tensor dec_loss() {
+    Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
+    timer_->mark("data");
+    compat::AutocastGuard ac(dev_.is_cuda());
+    at::Tensor z;
+    {
+      torch::NoGradGuard ng;
+      z = model_->tokenizer->encoder->forward(b.frames);
+    }
+    const at::Tensor rec = model_->tokenizer->decoder->forward(z).to(at::kFloat);
+    return at::mse_loss(rec, b.frames) + 0.5 * at::l1_loss(rec, b.frames);
   }
 
   void set_latent_scale() {
@@ -433,7 +451,7 @@ class Trainer {
   // Model FLOPs per training frame (forward + backward = 3x forward) for the transformer stages;
   // the autoencoder stage reports none rather than a guess.
   double flops_per_frame(const std::string& st) const {
-    if (st == "ae") return 0.0;
+    if (st == "ae" || st == "dec") return 0.0;
     const ModelConfig& c = model_->config;
     return 3.0 * model::compute_info(c).flops_per_forward / c.chunk_frames;
   }

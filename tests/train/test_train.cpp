@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/run_cli.h"
+#include "model/safetensors.h"
 
 namespace sw {
 namespace {
@@ -78,6 +79,33 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
   EXPECT_NE(r.output.find("/nonexistent/m.safetensors"), std::string::npos) << r.output;
   fs::remove_all(next);
   fs::remove_all(out);
+}
+
+TEST(Train, DecoderFineTuneKeepsTheEncoder) {
+  const fs::path dir = fs::temp_directory_path() / ("sw_train_dec_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string init = (dir / "init.safetensors").string();
+  ASSERT_EQ(run_cli("model init --config tiny --out " + init).exit_code, 0);
+  auto r = run_cli("train --device cpu --init " + init + " --out " + (dir / "run").string() +
+                   " --stages dec --dec-steps 4 --batch 2 --clip-frames 8 --log-every 2 --data-threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = csv_lines(dir / "run" / "loss.csv");
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.back().rfind("dec,4,", 0), 0u) << lines.back();
+  const auto before = model::read_safetensors(init).tensors, after = model::read_safetensors((dir / "run" / "model.safetensors").string()).tensors;
+  int encoder = 0, decoder_changed = 0;
+  for (const auto& [name, t] : before) {
+    if (name.rfind("tokenizer.encoder.", 0) == 0) {
+      ++encoder;
+      EXPECT_TRUE(at::equal(t, after.at(name))) << name << " changed";
+    }
+    if (name.rfind("tokenizer.decoder.", 0) == 0) decoder_changed += !at::equal(t, after.at(name));
+    if (name.rfind("dit.", 0) == 0) EXPECT_TRUE(at::equal(t, after.at(name))) << name << " changed";
+  }
+  EXPECT_GT(encoder, 0);
+  EXPECT_GT(decoder_changed, 0);
+  fs::remove_all(dir);
 }
 
 TEST(Train, BadValuesRejected) {

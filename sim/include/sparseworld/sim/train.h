@@ -13,7 +13,7 @@
 namespace sw::train {
 
 struct TrainParams {
-  std::string stages = "ae,df,sf";     // any of ae, df, sf, in this order
+  std::string stages = "ae,df,sf";     // any of ae, dec, df, sf, in this order
   std::string config = "default";      // model config of a fresh run
   std::string out_dir = "runs/default";
   std::string init;                    // start a fresh run from this model file's weights (e.g. --stages df,sf)
@@ -22,6 +22,7 @@ struct TrainParams {
   int batch = 8;                       // clips per step
   int clip_frames = 16;                // frames per clip (a multiple of chunk_frames)
   int ae_steps = 1500;
+  int dec_steps = 1000;                // stage dec: decoder fine-tune, encoder frozen
   int df_steps = 6000;
   int sf_steps = 1000;
   double time_limit_s = 0;             // stop cleanly (checkpoint) after this long; 0: no limit
