@@ -255,9 +255,17 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   float s[kNTiles][4];  // written only by wgmma (the first k step overwrites)
   float m_run[2] = {-INFINITY, -INFINITY};  // rows lane/4 and lane/4 + 8 of the warp, log2 domain
   float l_run[2] = {0.f, 0.f};
+  // Q fragments, the A registers of every Q.K^T, ldmatrix'd in the first iteration. They start as
+  // zeros on purpose: defined only by the ldmatrix (in the loop, or hoisted in front of it), ptxas
+  // 13.0 did not keep them live around the loop at head dim 64 and gave their registers to the P.V's
+  // packed P and to softmax temporaries, so every KV tile after a CTA's first multiplied K by the
+  // last tile's P (SASS: the Q.K^T and P.V HGMMAs read A from the same R88-R103; the H100 failure
+  // of 2026-11). With this second definition they are written only by the zeroing and the ldmatrix.
+  // kernels/README.md ("Hopper path", head dim 64).
   uint32_t qf[kKSteps][4];
+#pragma unroll
+  for (int ks = 0; ks < kKSteps; ++ks) qf[ks][0] = qf[ks][1] = qf[ks][2] = qf[ks][3] = 0u;
   const int wrow = warp * 16;  // the wgmma accumulator rows of this warp
-
 
   // The loop leaves only through the break after the last P.V's wait, so ptxas sees no wgmma in
   // flight on any exit path (otherwise it injects a wait on the loop's back edge).
