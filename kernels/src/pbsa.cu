@@ -365,11 +365,12 @@ PbsaKernel env_kernel() {
   return k;
 }
 
-// Whether kAuto picks the wgmma kernel at head dim 64 where it can run. Off until PbsaGpu.* (which
-// run every wgmma pipeline at head dim 64) pass on an H100: the last H100 run of the kernel had
-// every pipeline wrong at head dim 64 (kernels/README.md, "Hopper path"). Forcing a wgmma kernel
-// at head dim 64 works either way; SW_PBSA_KERNEL=mma forces mma.sync everywhere.
-constexpr bool kAutoWgmmaAtHeadDim64 = false;
+// Whether kAuto picks the wgmma kernel at head dim 64 where it can run. On since the Q-fragment
+// fix passed PbsaGpu.* on an H100 (every wgmma pipeline at head dim 64 and 128) and measured 20-28%
+// faster than mma.sync at our head-dim-64 shapes (docs/BENCHMARKS.md, session 3). Turn it off
+// again if a kernel change brings back the register reuse described in kernels/README.md;
+// SW_PBSA_KERNEL=mma forces mma.sync everywhere.
+constexpr bool kAutoWgmmaAtHeadDim64 = true;
 
 // The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
 // build, cc 9.0, head dim 128; 64 too once kAutoWgmmaAtHeadDim64), else mma.sync.

@@ -20,10 +20,9 @@ namespace sw::kernels {
 enum class PbsaDtype { kBf16, kFp16 };
 
 // Which CUDA kernel runs (kernels/README.md): kAuto = the kernel SW_PBSA_KERNEL=mma|wgmma|
-// wgmma-serial|wgmma3 names, else the Hopper wgmma kernel (serial pipeline) at head dim 128 where
-// it can run, else the portable mma.sync kernel. kWgmma* = the Hopper wgmma kernel (sm_90 device,
-// build with sm_90a, head dim 64/128, block 64/128; forcing it where it cannot run throws); at head
-// dim 64 it runs only when forced until it passes the CPU reference on an H100 (README).
+// wgmma-serial|wgmma3 names, else the Hopper wgmma kernel (serial pipeline) where it can run,
+// else the portable mma.sync kernel. kWgmma* = the Hopper wgmma kernel (sm_90 device, build with
+// sm_90a, head dim 64/128, block 64/128; forcing it where it cannot run throws).
 // kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
 // Tests run each kernel the device has.
 enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
