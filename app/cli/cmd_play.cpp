@@ -42,7 +42,10 @@ int play(const PlayOptions& o) {
   WorldParams wp;
   wp.width = wp.height = o.world_size;
   const bool side_by_side = o.side_by_side;
-  player::WorldSet worlds = player::make_worlds(o.world, wp, side_by_side);
+  std::string note;
+  const player::WorldChoice choice = player::resolve_world(o.world, &note);
+  if (!note.empty()) fmt::print("sparseworld play: {}\n", note);
+  player::WorldSet worlds = player::make_worlds(choice, wp, side_by_side);
   // The neural world's frame size is its model's; every view shares it.
   wp.width = worlds.owned.front()->width();
   wp.height = worlds.owned.front()->height();
@@ -81,7 +84,7 @@ int play(const PlayOptions& o) {
     };
   }
   player::Session session(sp, worlds.views(), controls, *renderer);
-  fmt::print("sparseworld play: {} on {}, seed {}{}\n", o.world.name, ctx.device_name(), o.seed, o.side_by_side ? ", side by side" : "");
+  fmt::print("sparseworld play: {} on {}, seed {}{}\n", choice.name, ctx.device_name(), o.seed, o.side_by_side ? ", side by side" : "");
   session.run();
   if (!o.screenshot.empty() && !wrote_screenshot)
     throw UsageError("--screenshot: the last frame was not drawn (window minimized, or the swapchain cannot be read back)");

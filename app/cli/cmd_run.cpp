@@ -72,9 +72,12 @@ int run(const RunOptions& o, const CLI::App& cmd) {
   wp.width = wp.height = world_size;
   // An agent decides from the ground truth's state, so a neural run with an agent shows the
   // reference world beside it.
-  const bool side_by_side = o.side_by_side || (o.world.name == "neural" && !o.agent.empty());
+  std::string note;
+  const player::WorldChoice choice = player::resolve_world(o.world, &note);
+  if (!note.empty()) fmt::print("sparseworld run: {}\n", note);
+  const bool side_by_side = o.side_by_side || (choice.name == "neural" && !o.agent.empty());
   if (side_by_side && !o.side_by_side) fmt::print("sparseworld run: --agent with --world neural shows the ground truth side by side\n");
-  player::WorldSet worlds = player::make_worlds(o.world, wp, side_by_side);
+  player::WorldSet worlds = player::make_worlds(choice, wp, side_by_side);
   wp.width = worlds.owned.front()->width();
   wp.height = worlds.owned.front()->height();
   std::unique_ptr<player::Controls> controls;
@@ -141,7 +144,7 @@ int run(const RunOptions& o, const CLI::App& cmd) {
   const std::string stats_path = (std::filesystem::path(o.out) / "stats.json").string();
   write_text_atomically(stats_path, stats.dump(2) + "\n");
   fmt::print("sparseworld run: {} frames of {} on {} in {:.2f} s ({:.1f} frames/s), {} screenshots, {}\n", session.frames(),
-             o.world.name, ctx.device_name(), session.wall_seconds(), stats["frames_per_second"].get<double>(), shots.size(), stats_path);
+             choice.name, ctx.device_name(), session.wall_seconds(), stats["frames_per_second"].get<double>(), shots.size(), stats_path);
   if (o.validation) {
     fmt::print("validation layer: {} errors, {} warnings\n", rep.errors, rep.warnings);
     if (rep.errors > 0) return kExitValidationErrors;

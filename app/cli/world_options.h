@@ -9,7 +9,8 @@
 namespace sw::cli {
 
 inline void add_world_options(CLI::App* cmd, player::WorldChoice& world) {
-  cmd->add_option("--world", world.name, "World: reference or neural")->capture_default_str();
+  cmd->add_option("--world", world.name, "World: auto (neural with the model on a GPU, else reference), reference or neural")
+      ->capture_default_str();
   cmd->add_option("--model", world.model_path, "Neural world: model file (safetensors; shards found by name)")->capture_default_str();
   cmd->add_option("--device", world.device, "Neural world: auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--method", world.method, "Neural world: attention method at start (dense, window, sparse-forcing, light-forcing, tempcache)")

@@ -6,6 +6,7 @@
 
 #ifdef SW_HAVE_NEURAL_WORLD
 #include "player/neural_ui.h"
+#include "sparseworld/sim/neural_world.h"
 #endif
 
 namespace sw::player {
@@ -18,7 +19,25 @@ std::vector<std::string> world_names() {
 #endif
 }
 
-WorldSet make_worlds(const WorldChoice& choice, WorldParams params, bool side_by_side) {
+WorldChoice resolve_world(const WorldChoice& choice, std::string* note) {
+  if (choice.name != "auto") return choice;
+  WorldChoice out = choice;
+  out.name = "reference";
+  std::string why = "this build has no neural world (no libtorch)";
+#ifdef SW_HAVE_NEURAL_WORLD
+  why = neural_world_unavailable(choice.model_path);
+  if (why.empty()) {
+    out.name = "neural";
+    if (note) *note = "world: neural, model " + choice.model_path;
+    return out;
+  }
+#endif
+  if (note) *note = "world: reference (" + why + ")";
+  return out;
+}
+
+WorldSet make_worlds(const WorldChoice& requested, WorldParams params, bool side_by_side) {
+  const WorldChoice choice = resolve_world(requested, nullptr);
   WorldSet set;
   if (choice.name == "reference") {
     auto first = std::make_unique<ReferenceWorld>(params);

@@ -12,10 +12,15 @@
 
 namespace sw::player {
 
+// The bundled model (assets/ of the source tree the binary was built from).
+#ifndef SW_DEFAULT_MODEL
+#define SW_DEFAULT_MODEL "assets/model.safetensors"
+#endif
+
 // Which world to build and, for the neural one, from what.
 struct WorldChoice {
-  std::string name = "reference";                  // reference | neural
-  std::string model_path = "assets/model.safetensors";
+  std::string name = "auto";                       // auto | reference | neural
+  std::string model_path = SW_DEFAULT_MODEL;
   std::string device = "auto";                     // neural: auto | cpu | cuda
   std::string method = "dense";                    // neural: attention method at start
   double context_noise = 0.1;                      // neural: noise level of committed frames
@@ -33,7 +38,12 @@ struct WorldSet {
   }
 };
 
-// Throws std::invalid_argument naming the bad choice (unknown world, method, device) and
+// `auto`: the neural world with the model where it can play in real time (this build has it, a
+// CUDA device, the model file), else the reference world; `note` (when not null) says which and
+// why. Other names are returned as they are.
+WorldChoice resolve_world(const WorldChoice& choice, std::string* note);
+
+// `auto` is resolved first (resolve_world). Throws std::invalid_argument naming the bad choice (unknown world, method, device) and
 // model::WeightsError for a bad model file. The neural world's frame size comes from its model;
 // `params` sizes the reference world (set to the model's size when shown beside a neural world).
 WorldSet make_worlds(const WorldChoice& choice, WorldParams params, bool side_by_side);

@@ -64,5 +64,21 @@ TEST(NeuralRunErrors, BadModelAndMethodNamed) {
   EXPECT_NE(r.output.find("martian"), std::string::npos) << r.output;
 }
 
+TEST(AutoWorld, FallsBackToTheReferenceWorldSayingWhy) {
+  // The default --world auto plays the neural world only where it runs in real time; a missing
+  // model (or no CUDA device) plays the reference world and says why in one line.
+  const fs::path out = fs::temp_directory_path() / ("sw_auto_world_" + std::to_string(::getpid()));
+  auto r = run_cli("run --headless --model /nonexistent/m.safetensors --agent explorer --frames 2 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("world: reference (no model at '/nonexistent/m.safetensors')"), std::string::npos) << r.output;
+  std::ifstream f(out / "stats.json");
+  EXPECT_EQ(nlohmann::json::parse(f)["worlds"], nlohmann::json::array({"reference"}));
+  // The bundled model exists in the source tree; whether it is chosen depends on the device.
+  r = run_cli("run --headless --agent explorer --frames 2 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.output.find("world: neural, model ") != std::string::npos || r.output.find("no CUDA device") != std::string::npos) << r.output;
+  fs::remove_all(out);
+}
+
 }  // namespace
 }  // namespace sw

@@ -38,6 +38,11 @@ struct NeuralStats {
   int64_t merged_blocks = 0, preserved_blocks = 0, dropped_blocks = 0;
 };
 
+// Why the neural world of `model_path` cannot play in real time here ("" when it can): no CUDA
+// device for libtorch (the CPU runs the default model at seconds per chunk), or no model file
+// (a single file or the shards NAME-0000i-of-0000n.safetensors of NAME.safetensors).
+std::string neural_world_unavailable(const std::string& model_path);
+
 class NeuralWorld final : public World {
  public:
   // Throws model::WeightsError or std::invalid_argument with a message a CLI can print.
