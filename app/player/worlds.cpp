@@ -13,9 +13,9 @@ namespace sw::player {
 
 std::vector<std::string> world_names() {
 #ifdef SW_HAVE_NEURAL_WORLD
-  return {"reference", "neural"};
+  return {"auto", "reference", "neural"};
 #else
-  return {"reference"};
+  return {"auto", "reference"};
 #endif
 }
 

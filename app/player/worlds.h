@@ -48,7 +48,7 @@ WorldChoice resolve_world(const WorldChoice& choice, std::string* note);
 // `params` sizes the reference world (set to the model's size when shown beside a neural world).
 WorldSet make_worlds(const WorldChoice& choice, WorldParams params, bool side_by_side);
 
-// Names of the worlds this build offers ("reference", plus "neural" when built with libtorch).
+// Names --world takes in this build ("auto", "reference", plus "neural" when built with libtorch).
 std::vector<std::string> world_names();
 
 }  // namespace sw::player

@@ -4,8 +4,6 @@
 // Test: tests/model/test_neural_world.cpp.
 #include "sparseworld/sim/neural_world.h"
 
-#include <filesystem>
-
 #include <torch/cuda.h>
 
 #include <chrono>
@@ -80,16 +78,11 @@ struct NeuralWorld::Impl {
 };
 
 std::string neural_world_unavailable(const std::string& model_path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  bool found = fs::is_regular_file(model_path, ec);
-  const fs::path p(model_path);
-  if (!found && p.extension() == ".safetensors" && fs::is_directory(p.parent_path().empty() ? "." : p.parent_path(), ec)) {
-    const std::string first = p.stem().string() + "-00001-of-";
-    for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? "." : p.parent_path(), ec))
-      if (e.path().filename().string().rfind(first, 0) == 0) found = true;
+  try {
+    model::resolve_model_path(model_path);  // a single file or the shards named after it
+  } catch (const model::WeightsError&) {
+    return "no model at '" + model_path + "'";
   }
-  if (!found) return "no model at '" + model_path + "'";
   if (!torch::cuda::is_available()) return "no CUDA device (the neural world runs in real time on a GPU; --world neural --device cpu runs it slowly)";
   return "";
 }

@@ -27,7 +27,7 @@ std::vector<std::string> csv_lines(const fs::path& p) {
 TEST(Train, StopsAtTimeLimitAndResumes) {
   const fs::path out = fs::temp_directory_path() / ("sw_train_" + std::to_string(::getpid()));
   fs::remove_all(out);
-  const std::string args = "train --config tiny --device cpu --out " + out.string() +
+  const std::string args = "train --config tiny --device cpu --stages ae,df,sf --out " + out.string() +
                            " --ae-steps 12 --df-steps 12 --sf-steps 4 --batch 2 --clip-frames 8 --log-every 2 --checkpoint-every 6 --data-threads 1";
   auto r = run_cli(args + " --time-limit 0.000001");
   ASSERT_EQ(r.exit_code, 0) << r.output;

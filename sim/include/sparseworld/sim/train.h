@@ -13,7 +13,9 @@
 namespace sw::train {
 
 struct TrainParams {
-  std::string stages = "ae,df,sf";     // any of ae, dec, df, sf, in this order
+  std::string stages = "ae,df,dec";    // any of ae, dec, df, sf, run in the order given; sf is not in
+                                       // the default: as implemented it lowered every eval metric
+                                       // (docs/BENCHMARKS.md, session 3)
   std::string config = "default";      // model config of a fresh run
   std::string out_dir = "runs/default";
   std::string init;                    // start a fresh run from this model file's weights (e.g. --stages df,sf)
