@@ -18,6 +18,7 @@ void frame_to_rgba8_cuda(const float*, uint8_t*, const FrameToRgbaParams&, Strea
 }
 
 bool pbsa_wgmma_available(const PbsaParams&) { return false; }
+bool pbsa_wgmma_ws_available(const PbsaParams&) { return false; }
 int pbsa_device_splits(const PbsaParams&) { throw std::runtime_error("pbsa_device_splits: this build has no CUDA"); }
 size_t pbsa_workspace_bytes(const PbsaParams&) { throw std::runtime_error("pbsa_workspace_bytes: this build has no CUDA"); }
 void pbsa_forward_cuda(const PbsaArgs&, const PbsaParams&, Stream) {

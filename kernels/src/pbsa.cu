@@ -350,7 +350,7 @@ int device_cc() {
 }
 #endif
 
-// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3 overrides PbsaKernel::kAuto (benchmarks compare kernels
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3|wgmma-ws overrides PbsaKernel::kAuto (benchmarks compare kernels
 // through the engine's path with it); unset or anything else keeps the automatic choice.
 PbsaKernel env_kernel() {
   static const PbsaKernel k = [] {
@@ -360,6 +360,7 @@ PbsaKernel env_kernel() {
     if (std::strcmp(e, "wgmma") == 0) return PbsaKernel::kWgmma;
     if (std::strcmp(e, "wgmma-serial") == 0) return PbsaKernel::kWgmmaSerial;
     if (std::strcmp(e, "wgmma3") == 0) return PbsaKernel::kWgmma3;
+    if (std::strcmp(e, "wgmma-ws") == 0) return PbsaKernel::kWgmmaWs;
     return PbsaKernel::kAuto;
   }();
   return k;
@@ -372,17 +373,28 @@ PbsaKernel env_kernel() {
 // SW_PBSA_KERNEL=mma forces mma.sync everywhere.
 constexpr bool kAutoWgmmaAtHeadDim64 = true;
 
+// Whether kAuto picks the warp-specialised kernel (two query tiles share each K/V tile) at blocks
+// of 128 tokens, where it can run.
+constexpr bool kAutoWsAtBlock128 = true;
+
 // The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
 // build, cc 9.0, head dim 128; 64 too once kAutoWgmmaAtHeadDim64), else mma.sync.
 PbsaKernel resolve_kernel(const PbsaParams& p) {
   PbsaKernel k = p.kernel == PbsaKernel::kAuto ? env_kernel() : p.kernel;
   // The serial wgmma pipeline measured fastest of the three at the Wan shape (218 vs 185 TF/s at
   // 10% density, 241 vs 201 dense; docs/BENCHMARKS.md).
-  if (k == PbsaKernel::kAuto)
-    k = pbsa_wgmma_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64) ? PbsaKernel::kWgmmaSerial
-                                                                                : PbsaKernel::kMmaSync;
+  if (k == PbsaKernel::kAuto) {
+    if (kAutoWsAtBlock128 && pbsa_wgmma_ws_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64))
+      k = PbsaKernel::kWgmmaWs;
+    else
+      k = pbsa_wgmma_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64) ? PbsaKernel::kWgmmaSerial
+                                                                                  : PbsaKernel::kMmaSync;
+  }
   if (k != PbsaKernel::kMmaSync && !pbsa_wgmma_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the wgmma kernel cannot run these params on this device/build");
+  if (k == PbsaKernel::kWgmmaWs && !pbsa_wgmma_ws_available(p))
+    throw std::invalid_argument("pbsa_forward_cuda: the warp-specialised wgmma kernel needs blocks of 128 tokens, got " +
+                                std::to_string(p.block_tokens));
   return k;
 }
 
@@ -426,6 +438,8 @@ bool pbsa_wgmma_available(const PbsaParams& p) {
 #endif
 }
 
+bool pbsa_wgmma_ws_available(const PbsaParams& p) { return p.block_tokens == 128 && pbsa_wgmma_available(p); }
+
 int pbsa_device_splits(const PbsaParams& p) { return pbsa_resolve_splits(p, device_sms()); }
 size_t pbsa_workspace_bytes(const PbsaParams& p) { return pbsa_workspace_bytes(p, pbsa_device_splits(p)); }
 
@@ -466,7 +480,11 @@ void pbsa_forward_cuda(const PbsaArgs& a, const PbsaParams& p, Stream stream) {
   ka.splits = splits;
   ka.scale_log2 = p.scale * kLog2e;
   const PbsaKernel kernel = resolve_kernel(p);
-  if (kernel != PbsaKernel::kMmaSync) {
+  if (kernel == PbsaKernel::kWgmmaWs) {
+#ifdef SW_PBSA_SM90
+    pbsa::launch_fwd_sm90_ws(ka, p.dtype == PbsaDtype::kFp16, p.head_dim, splits, s);
+#endif
+  } else if (kernel != PbsaKernel::kMmaSync) {
 #ifdef SW_PBSA_SM90
     pbsa::launch_fwd_sm90(ka, p.dtype == PbsaDtype::kFp16, p.head_dim, ctas, splits,
                           kernel == PbsaKernel::kWgmmaSerial ? pbsa::Sm90Pipeline::kSerial

@@ -34,6 +34,9 @@ enum class Sm90Pipeline { kSerial, kDeferred, kDeferred3 };
 // Launches the sm_90a kernel: 64-token tiles (block_tokens 64 or 128), head dim 64 or 128, one
 // warpgroup per (head, query tile[, split]). Same outputs and workspace as the mma.sync kernel.
 void launch_fwd_sm90(const KernelArgs& ka, bool fp16, int head_dim, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream);
+// Launches the warp-specialised sm_90a kernel (pbsa_sm90_ws.cu): block_tokens a multiple of 128,
+// one CTA per (head, pair of query tiles[, split]), two consumer warpgroups and a TMA producer warp.
+void launch_fwd_sm90_ws(const KernelArgs& ka, bool fp16, int head_dim, int splits, cudaStream_t stream);
 #endif
 
 }  // namespace sw::kernels::pbsa

@@ -47,6 +47,30 @@ struct Layout {
   static SW_PBSA_HD constexpr uint32_t v(int s) { return k(s) + kTileBytes; }
 };
 
+// Shared memory of the two-consumer-warpgroup kernel (pbsa_sm90_ws.cu), from a 1024-aligned base:
+// two Q tiles (one per consumer warpgroup), STAGES x (K tile, V tile) written by TMA, STAGES count
+// tiles written by bulk copies (16-byte aligned), then the mbarriers: full[STAGES], empty[STAGES],
+// and one for Q. TMA with 128-byte swizzle on a 1024-aligned box of 64 rows x 128 bytes produces
+// exactly the sw128 layout above, so the descriptors are the same.
+template <int D, int STAGES>
+struct WsLayout {
+  static constexpr uint32_t kTileBytes = kTile * D * 2;
+  static constexpr uint32_t kQ = 0;  // Q tile of consumer warpgroup g at kQ + g * kTileBytes
+  static constexpr uint32_t kK0 = 2 * kTileBytes;
+  static constexpr uint32_t kCount = kK0 + STAGES * 2 * kTileBytes;
+  static constexpr uint32_t kCountBytes = kTile * sizeof(float);
+  static constexpr uint32_t kBar = kCount + STAGES * kCountBytes;
+  static constexpr uint32_t kBytes = kBar + (2 * STAGES + 1) * 8;
+  static constexpr size_t kAlloc = kBytes + kAtomBytes;  // slack to round the base up to 1024
+  static_assert(kTileBytes % kAtomBytes == 0, "tiles must keep the swizzle atoms 1024-aligned");
+  static SW_PBSA_HD constexpr uint32_t k(int s) { return kK0 + static_cast<uint32_t>(s) * 2 * kTileBytes; }
+  static SW_PBSA_HD constexpr uint32_t v(int s) { return k(s) + kTileBytes; }
+  static SW_PBSA_HD constexpr uint32_t count(int s) { return kCount + static_cast<uint32_t>(s) * kCountBytes; }
+  static SW_PBSA_HD constexpr uint32_t full(int s) { return kBar + static_cast<uint32_t>(s) * 8; }
+  static SW_PBSA_HD constexpr uint32_t empty(int s) { return kBar + static_cast<uint32_t>(STAGES + s) * 8; }
+  static SW_PBSA_HD constexpr uint32_t q_full() { return kBar + static_cast<uint32_t>(2 * STAGES) * 8; }
+};
+
 // Shared-memory matrix descriptor (PTX ISA "Matrix Descriptor Format"): start address, leading and
 // stride byte offsets (all >> 4, 14 bits each), swizzle mode 1 = 128-byte (bits 62-63). Tiles start
 // on 1024-byte boundaries, so the base-offset field (bits 49-51) stays 0; stepping k inside an atom

@@ -259,6 +259,38 @@ TEST(PbsaSm90Layout, DescriptorsReadWhatTheLoaderWrote) {
   check_sm90_layout<128, 3>();
 }
 
+// The warp-specialised kernel's shared memory: TMA boxes need 1024-aligned tiles (128-byte swizzle),
+// bulk copies 16-byte-aligned count tiles, mbarriers 8-byte alignment; regions must not overlap and
+// the whole must fit the H100's 227 KiB per block.
+template <int D, int S>
+void check_ws_layout() {
+  using L = pbsa::sm90::WsLayout<D, S>;
+  SCOPED_TRACE("D" + std::to_string(D) + " stages " + std::to_string(S));
+  std::vector<std::pair<uint32_t, uint32_t>> regions = {{L::kQ, L::kQ + 2 * L::kTileBytes}};
+  for (int s = 0; s < S; ++s) {
+    EXPECT_EQ(L::k(s) % pbsa::sm90::kAtomBytes, 0u);
+    EXPECT_EQ(L::v(s) % pbsa::sm90::kAtomBytes, 0u);
+    EXPECT_EQ(L::count(s) % 16, 0u);
+    EXPECT_EQ(L::full(s) % 8, 0u);
+    EXPECT_EQ(L::empty(s) % 8, 0u);
+    regions.push_back({L::k(s), L::k(s) + L::kTileBytes});
+    regions.push_back({L::v(s), L::v(s) + L::kTileBytes});
+    regions.push_back({L::count(s), L::count(s) + L::kCountBytes});
+    regions.push_back({L::full(s), L::full(s) + 8});
+    regions.push_back({L::empty(s), L::empty(s) + 8});
+  }
+  regions.push_back({L::q_full(), L::q_full() + 8});
+  std::sort(regions.begin(), regions.end());
+  for (size_t i = 1; i < regions.size(); ++i) EXPECT_LE(regions[i - 1].second, regions[i].first) << "overlap at " << regions[i].first;
+  EXPECT_LE(regions.back().second, L::kBytes);
+  EXPECT_LE(L::kAlloc, 227u * 1024u);
+}
+
+TEST(PbsaSm90Layout, WarpSpecialisedLayoutAlignedAndDisjoint) {
+  check_ws_layout<64, 4>();
+  check_ws_layout<128, 4>();
+}
+
 #ifdef SW_KERNELS_CUDA
 Outputs run_cuda(const Problem& pr) {
   using test::DevBuf;
@@ -374,9 +406,12 @@ struct KernelCase {
 };
 constexpr KernelCase kKernels[] = {
     {PbsaKernel::kMmaSync, "mma.sync"}, {PbsaKernel::kWgmma, "wgmma"}, {PbsaKernel::kWgmmaSerial, "wgmma-serial"},
-    {PbsaKernel::kWgmma3, "wgmma3"}};
+    {PbsaKernel::kWgmma3, "wgmma3"}, {PbsaKernel::kWgmmaWs, "wgmma-ws"}};
 
-bool can_run(const PbsaParams& p, PbsaKernel k) { return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p); }
+bool can_run(const PbsaParams& p, PbsaKernel k) {
+  if (k == PbsaKernel::kWgmmaWs) return pbsa_wgmma_ws_available(p);
+  return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p);
+}
 
 TEST(PbsaGpu, MatchesCpuReference) {
   SW_REQUIRE_CUDA();
@@ -394,6 +429,13 @@ TEST(PbsaGpu, MatchesCpuReference) {
       {2, 4, 33, 64, 64, 33, PbsaDtype::kBf16, 1, false},  // long rows, no split
       {1, 2, 3, 64, 64, 2, PbsaDtype::kBf16, 1, true},     // smallest: one live CTA, two KV tiles
       {1, 2, 3, 64, 128, 2, PbsaDtype::kBf16, 1, true},
+      // Blocks of 128 (the warp-specialised kernel's): more tiles than its 4 stages, ring reuse,
+      // fp16, automatic split, and rows of one block.
+      {2, 3, 24, 128, 128, 20, PbsaDtype::kBf16, 1, true},
+      {3, 2, 30, 128, 64, 17, PbsaDtype::kBf16, 1, true},
+      {2, 2, 16, 128, 128, 16, PbsaDtype::kFp16, 0, true},
+      {1, 3, 9, 128, 64, 9, PbsaDtype::kFp16, 3, false},
+      {1, 1, 2, 128, 128, 1, PbsaDtype::kBf16, 1, true},
   };
   int ran_wgmma = 0;
   for (const KernelCase& kc : kKernels) {
@@ -417,7 +459,8 @@ TEST(PbsaGpu, DeterministicAndSplitInvariant) {
   for (const int D : {64, 128}) {
     for (const KernelCase& kc : kKernels) {
       SCOPED_TRACE(std::string(kc.name) + " D" + std::to_string(D));
-      Problem pr = make_problem(2, 3, 24, 64, D, 20, PbsaDtype::kBf16, 6, true, 7);
+      const int B = kc.kernel == PbsaKernel::kWgmmaWs ? 128 : 64;
+      Problem pr = make_problem(2, 3, 24, B, D, 20, PbsaDtype::kBf16, 6, true, 7);
       pr.p.kernel = kc.kernel;
       if (!can_run(pr.p, kc.kernel)) continue;
       const Outputs a = run_cuda(pr), b = run_cuda(pr);
@@ -453,6 +496,15 @@ TEST(PbsaGpu, KernelsAgree) {
       EXPECT_LE(rel_err(b.out, a.out), 2e-3) << "kernel " << static_cast<int>(k);
       EXPECT_LE(rel_err(b.mass, a.mass), 2e-3) << "kernel " << static_cast<int>(k);
     }
+    // Blocks of 128: the warp-specialised kernel against the serial one and mma.sync.
+    Problem p128 = make_problem(2, 3, 30, 128, D, 25, PbsaDtype::kBf16, 1, true, 12);
+    p128.p.kernel = PbsaKernel::kMmaSync;
+    const Outputs m = run_cuda(p128);
+    p128.p.kernel = PbsaKernel::kWgmmaWs;
+    const Outputs w = run_cuda(p128);
+    EXPECT_LE(lse_abs_err(w.lse, m.lse), 2e-3) << "wgmma-ws";
+    EXPECT_LE(rel_err(w.out, m.out), 2e-3) << "wgmma-ws";
+    EXPECT_LE(rel_err(w.mass, m.mass), 2e-3) << "wgmma-ws";
   }
   if (ran == 0) GTEST_SKIP() << "no wgmma kernel on this device/build";
 }

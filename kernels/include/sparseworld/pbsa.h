@@ -20,12 +20,15 @@ namespace sw::kernels {
 enum class PbsaDtype { kBf16, kFp16 };
 
 // Which CUDA kernel runs (kernels/README.md): kAuto = the kernel SW_PBSA_KERNEL=mma|wgmma|
-// wgmma-serial|wgmma3 names, else the Hopper wgmma kernel (serial pipeline) where it can run,
+// wgmma-serial|wgmma3|wgmma-ws names, else the Hopper wgmma kernel (serial pipeline; the
+// warp-specialised one at blocks of 128 tokens) where it can run,
 // else the portable mma.sync kernel. kWgmma* = the Hopper wgmma kernel (sm_90 device, build with
 // sm_90a, head dim 64/128, block 64/128; forcing it where it cannot run throws).
 // kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
+// kWgmmaWs = the Hopper kernel with two consumer warpgroups per query block sharing each K/V tile,
+// fed by a TMA producer warp (blocks of 128 tokens; src/pbsa_sm90_ws.cu).
 // Tests run each kernel the device has.
-enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3 };
+enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3, kWgmmaWs };
 
 struct PbsaParams {
   int heads = 0;         // H
@@ -72,6 +75,9 @@ int pbsa_resolve_splits(const PbsaParams& p, int num_sms);
 // Whether the wgmma kernel can run p on the current CUDA device (false without CUDA or sm_90a):
 // head dim 64 or 128, block 64 or 128, compute capability 9.0.
 bool pbsa_wgmma_available(const PbsaParams& p);
+// Whether the warp-specialised wgmma kernel (kWgmmaWs) can run p: pbsa_wgmma_available and blocks
+// of 128 tokens (its two query tiles share one plan row).
+bool pbsa_wgmma_ws_available(const PbsaParams& p);
 // Workspace the CUDA path needs for `splits` (partial outputs when splits > 1, per-tile mass
 // partials when want_mass); 0 when none.
 size_t pbsa_workspace_bytes(const PbsaParams& p, int splits);
