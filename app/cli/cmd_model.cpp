@@ -49,6 +49,8 @@ int run_info(const ModelOptions& o) {
   fmt::print("  config        {}\n", c.name);
   fmt::print("  frames        {}x{} RGB -> latents {}x{}x{} ({} tokens/frame)\n", c.frame_size, c.frame_size, c.latent_grid(),
              c.latent_grid(), c.latent_channels, c.tokens_per_frame());
+  fmt::print("  tokenizer     conv width {}, {} residual block{} per level{}\n", c.ae_channels, c.ae_res_blocks,
+             c.ae_res_blocks == 1 ? "" : "s", c.ae_res_blocks ? "" : " (one conv per level)");
   fmt::print("  transformer   width {}, depth {}, heads {} (head dim {}), mlp x{}, cond {}\n", c.width, c.depth, c.heads,
              c.head_dim(), c.mlp_ratio, c.cond_dim);
   fmt::print("  rollout       chunk {} frames, {} sampling steps + 1 clean pass, block {} tokens, sink {} + window {} frames, memory {} slots\n",

@@ -2,6 +2,7 @@
 // forcing, self-forcing), with a progress bar, a loss log (CSV) and its plot (PNG). Resumes from
 // OUT/checkpoint.safetensors when it exists. Try (CPU, seconds):
 //   sparseworld train --config tiny --out /tmp/run --ae-steps 20 --df-steps 20 --sf-steps 10 --batch 2 --clip-frames 8
+// After an ae or dec stage it prints the tokenizer's reconstruction PSNR on held-out frames.
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -54,6 +55,8 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--stages", p->stages, "Stages in order: ae, dec (decoder fine-tune), df, sf (comma-separated)")->capture_default_str();
   cmd->add_option("--config", p->config, "Model config of a fresh run: tiny, default")->capture_default_str();
   cmd->add_option("--init", p->init, "Start a fresh run from this model file's weights (ignored when OUT has a checkpoint)");
+  cmd->add_flag("--init-partial", p->init_partial,
+                "With --init: build the model from --config (and --anchor-frame) and copy only the tensors whose name and shape match");
   cmd->add_option("--device", p->device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--seed", p->seed, "Seed")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", p->batch, "Clips per step")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -99,8 +102,12 @@ Runner add_train_command(CLI::App& app) {
       if (!pr.phases.empty()) fmt::print(stderr, "{}    {}\n", tty ? "\n" : "", pr.phases);
       if (tty && pr.step == pr.total) fmt::print(stderr, "\n");
     };
-    const train::TrainResult r = train::run_training(*p, progress);
+    auto note = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+    const train::TrainResult r = train::run_training(*p, progress, note);
     if (tty) fmt::print(stderr, "\n");
+    if (r.tokenizer_psnr_frames > 0)
+      fmt::print("tokenizer: reconstruction PSNR {:.2f} dB on {} held-out frames (after stage {}; log {})\n", r.tokenizer_psnr_db,
+                 r.tokenizer_psnr_frames, r.tokenizer_psnr_stage, r.tokenizer_csv);
     const std::string png = p->out_dir + "/loss.png";
     plot_loss(r.loss_csv, png);
     fmt::print("{}: model {}, loss log {}, plot {}\n", r.finished ? "finished" : "stopped at the time limit (run the same command to resume)",

@@ -46,11 +46,6 @@ void EvalParams::validate() const {
 
 namespace {
 
-std::vector<uint8_t> to_rgb8(const at::Tensor& rgb) {  // [N, 3, S, S] float in [-1, 1]
-  const at::Tensor u8 = ((rgb.to(at::kFloat) + 1.0) * 127.5).round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous().cpu();
-  return std::vector<uint8_t>(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
-}
-
 // (1) Teacher forcing: mean PSNR/SSIM of each chunk predicted from the true chunks before it,
 // and action fidelity: from the true state before each predicted frame, render every candidate
 // action in the reference world; the action is recovered when the closest candidate (MSE) is the
@@ -112,22 +107,22 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
       for (float v : x.to_array()) a.push_back(v);
     const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
-    const std::vector<uint8_t> reconstructed = to_rgb8(m->tokenizer->decode(z));
+    const std::vector<uint8_t> reconstructed = model::frames_to_rgb8(m->tokenizer->decode(z));
     engine::Rollout roll(*m, mc, dev, dtype, 0);
     roll.set_context_noise(p.context_noise, seed);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
         const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
                                               p.sample_steps ? p.sample_steps : c.sample_steps, {}, false);
-        const std::vector<uint8_t> gen = to_rgb8(m->tokenizer->decode(pred));
+        const std::vector<uint8_t> gen = model::frames_to_rgb8(m->tokenizer->decode(pred));
         for (int f = 0; f < F; ++f) {
           const int t = k * F + f;
           const uint8_t* g = gen.data() + static_cast<size_t>(f) * fb;
-          psum += std::min(psnr(g, frames.data() + t * fb, S, S), 99.0);
+          psum += std::min(psnr(g, frames.data() + t * fb, S, S), kPsnrCapDb);
           ssum += ssim(g, frames.data() + t * fb, S, S);
           // Through the tokenizer, like every prediction: a model that copies the last latent.
-          copy_sum += std::min(psnr(reconstructed.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), 99.0);
-          ae_sum += std::min(psnr(reconstructed.data() + t * fb, frames.data() + t * fb, S, S), 99.0);
+          copy_sum += std::min(psnr(reconstructed.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), kPsnrCapDb);
+          ae_sum += std::min(psnr(reconstructed.data() + t * fb, frames.data() + t * fb, S, S), kPsnrCapDb);
           if (visible[t]) {
             recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);
             ++scored;
@@ -232,7 +227,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                              const int S = gen.width;
                              for (size_t h = 0; h < p.horizons_s.size(); ++h)
                                if (frame == static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond))) {
-                                 r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), 99.0) / p.seeds;
+                                 r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), kPsnrCapDb) / p.seeds;
                                  r.horizon_ssim[h] += ssim(gen.rgb.data(), gt.rgb.data(), S, S) / p.seeds;
                                }
                              if (s == 0 && std::find(p.strip_frames.begin(), p.strip_frames.end(), frame) != p.strip_frames.end()) {
@@ -255,7 +250,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     lockstep(on_gpu, p, method, kHeldOutSeedBase + 200, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
              [&](int64_t, const Frame& gen, const Frame& gt, const Agent& agent) {
                if (!agent.revisiting()) return;
-               revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), 99.0);
+               revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), kPsnrCapDb);
                ++r.revisit_frames;
              });
     r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;

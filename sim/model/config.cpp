@@ -8,6 +8,10 @@
 namespace sw::model {
 
 namespace {
+// Beyond a few blocks per level the tokenizer's cost at full resolution grows faster than its
+// reconstruction; the bound also catches a garbled file before it allocates a huge network.
+constexpr int kMaxAeResBlocks = 4;
+
 [[noreturn]] void bad(const std::string& field, const std::string& why) {
   throw std::invalid_argument("model config: " + field + " " + why);
 }
@@ -40,6 +44,8 @@ void ModelConfig::validate() const {
   if (memory_slots < 0) bad("memory_slots", "must be >= 0");
   if (!(rope_theta > 1.0)) bad("rope_theta", "must be > 1");
   if (anchor_frame != 0 && anchor_frame != 1) bad("anchor_frame", "must be 0 or 1, got " + std::to_string(anchor_frame));
+  if (ae_res_blocks < 0 || ae_res_blocks > kMaxAeResBlocks)
+    bad("ae_res_blocks", "must be in [0, " + std::to_string(kMaxAeResBlocks) + "], got " + std::to_string(ae_res_blocks));
 }
 
 ModelConfig named_config(const std::string& name) {
@@ -52,6 +58,7 @@ ModelConfig named_config(const std::string& name) {
     c.downsample = 8;
     c.latent_channels = 4;
     c.ae_channels = 8;
+    c.ae_res_blocks = 1;  // the residual tokenizer path, covered by every tiny test at little cost
     c.width = 32;
     c.depth = 2;
     c.heads = 2;
@@ -77,7 +84,7 @@ std::vector<std::string> config_names() { return {"tiny", "default"}; }
 #define SW_CONFIG_FIELDS(X)                                                                                       \
   X(frame_size) X(downsample) X(latent_channels) X(ae_channels) X(width) X(depth) X(heads) X(mlp_ratio) X(cond_dim) \
   X(action_dim) X(rope_theta) X(chunk_frames) X(sample_steps) X(block_size) X(sink_frames) X(window_frames) X(memory_slots) \
-  X(anchor_frame)
+  X(anchor_frame) X(ae_res_blocks)
 
 std::string config_to_json(const ModelConfig& c) {
   nlohmann::json j;
@@ -106,6 +113,7 @@ ModelConfig config_from_json(const std::string& text) {
   take_string("name", c.name);
   // Fields added after files were shipped, with the value those files mean when absent.
   if (!j.contains("anchor_frame")) j["anchor_frame"] = 0;
+  if (!j.contains("ae_res_blocks")) j["ae_res_blocks"] = 0;
 #define SW_GET(f)                                                                 \
   if (!j.contains(#f) || !j[#f].is_number()) bad(#f, "missing or not a number");  \
   c.f = j[#f].get<decltype(c.f)>();                                               \

@@ -12,29 +12,78 @@ namespace sw::model {
 namespace F = torch::nn::functional;
 
 // ---------------------------------------------------------------- tokenizer
+ResBlockImpl::ResBlockImpl(int channels) {
+  conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
+  conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
+  torch::NoGradGuard ng;
+  conv2->weight.zero_();
+  conv2->bias.zero_();
+}
+
+at::Tensor ResBlockImpl::forward(const at::Tensor& x) { return x + conv2->forward(F::silu(conv1->forward(F::silu(x)))); }
+
+namespace {
+torch::nn::Conv2d conv(int in, int out, int kernel, int stride = 1) {
+  // "Same" padding for the 1x1 and 3x3 convs; the 4x4 stride-2 conv halves the side exactly.
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel == 1 ? 0 : 1));
+}
+torch::nn::Upsample upsample2() {
+  return torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest));
+}
+}  // namespace
+
 TokenizerImpl::TokenizerImpl(const ModelConfig& c) {
-  const int a = c.ae_channels;
+  const int a = c.ae_channels, r = c.ae_res_blocks;
   const int levels = static_cast<int>(std::log2(c.downsample));
-  torch::nn::Sequential enc;
-  enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, a, 3).padding(1)));
-  for (int i = 0; i < levels; ++i) {
+  torch::nn::Sequential enc, dec;
+  if (r == 0) {
+    // The shipped model's layout: unnamed modules, so its weights keep their names (encoder.0, ...).
+    enc->push_back(conv(3, a, 3));
+    for (int i = 0; i < levels; ++i) {
+      enc->push_back(torch::nn::SiLU());
+      enc->push_back(conv(a, a, 4, 2));
+    }
     enc->push_back(torch::nn::SiLU());
-    enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, a, 4).stride(2).padding(1)));
-  }
-  enc->push_back(torch::nn::SiLU());
-  enc->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, c.latent_channels, 1)));
-  torch::nn::Sequential dec;
-  dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c.latent_channels, a, 3).padding(1)));
-  for (int i = 0; i < levels; ++i) {
+    enc->push_back(conv(a, c.latent_channels, 1));
+    dec->push_back(conv(c.latent_channels, a, 3));
+    for (int i = 0; i < levels; ++i) {
+      dec->push_back(torch::nn::SiLU());
+      dec->push_back(upsample2());
+      dec->push_back(conv(a, a, 3));
+    }
     dec->push_back(torch::nn::SiLU());
-    dec->push_back(torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
-    dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, a, 3).padding(1)));
+    dec->push_back(conv(a, 3, 3));
+  } else {
+    auto res = [&](torch::nn::Sequential& seq, const std::string& prefix) {
+      for (int k = 0; k < r; ++k) seq->push_back(prefix + "res" + std::to_string(k), ResBlock(a));
+    };
+    enc->push_back("conv_in", conv(3, a, 3));
+    for (int l = 0; l < levels; ++l) {
+      res(enc, "down" + std::to_string(l) + "_");
+      enc->push_back("down" + std::to_string(l), conv(a, a, 4, 2));
+    }
+    res(enc, "mid_");
+    enc->push_back("act_out", torch::nn::SiLU());
+    enc->push_back("conv_out", conv(a, c.latent_channels, 1));
+    dec->push_back("conv_in", conv(c.latent_channels, a, 3));
+    res(dec, "mid_");
+    for (int l = 0; l < levels; ++l) {
+      // Names as temporaries: Sequential's variadic push_back would take an lvalue string for a module.
+      dec->push_back("up" + std::to_string(l), upsample2());
+      dec->push_back("up" + std::to_string(l) + "_conv", conv(a, a, 3));
+      res(dec, "up" + std::to_string(l) + "_");
+    }
+    dec->push_back("act_out", torch::nn::SiLU());
+    dec->push_back("conv_out", conv(a, 3, 3));
   }
-  dec->push_back(torch::nn::SiLU());
-  dec->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(a, 3, 3).padding(1)));
   encoder = register_module("encoder", enc);
   decoder = register_module("decoder", dec);
   latent_scale = register_buffer("latent_scale", at::ones({1}));
+}
+
+std::vector<uint8_t> frames_to_rgb8(const at::Tensor& rgb) {
+  const at::Tensor u8 = ((rgb.to(at::kFloat) + 1.0) * 127.5).round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous().cpu();
+  return std::vector<uint8_t>(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
 }
 
 at::Tensor TokenizerImpl::encode(const at::Tensor& rgb) { return encoder->forward(rgb) * latent_scale; }
@@ -247,6 +296,26 @@ void WorldModel::load_state_dict(const std::map<std::string, at::Tensor>& tensor
   }
 }
 
+std::vector<std::string> WorldModel::load_matching(const std::map<std::string, at::Tensor>& tensors) {
+  torch::NoGradGuard ng;
+  auto mine = state_dict();
+  auto matches = [&](const std::string& name) {
+    auto it = tensors.find(name);
+    return it != tensors.end() && it->second.sizes() == mine.at(name).sizes() && it->second.is_floating_point();
+  };
+  // latent_scale normalises what this encoder produces: it only means something with the
+  // encoder it was measured on.
+  bool whole_encoder = true;
+  for (const auto& [name, t] : mine)
+    if (name.rfind("tokenizer.encoder.", 0) == 0) whole_encoder = whole_encoder && matches(name);
+  std::vector<std::string> fresh;
+  for (auto& [name, t] : mine) {
+    if (matches(name) && (name != "tokenizer.latent_scale" || whole_encoder)) t.copy_(tensors.at(name).to(t.dtype()));
+    else fresh.push_back(name);
+  }
+  return fresh;
+}
+
 void WorldModel::to(at::Device device, at::ScalarType dtype) {
   tokenizer->to(device, dtype);
   dit->to(device, dtype);
@@ -263,9 +332,13 @@ ModelInfo compute_info(const ModelConfig& c) {
   const double kv = static_cast<double>(c.sink_frames + c.window_frames + c.chunk_frames) * c.tokens_per_frame();
   const double per_layer = N * (2 * 3 * D * D + 2 * D * D + 2 * 2 * D * D * c.mlp_ratio) + 2 * 2 * N * kv * D;
   info.flops_per_forward = c.depth * per_layer + N * 2 * 2 * c.latent_channels * D;
-  // Decoder convs: each upsampling level at its resolution, 3x3 kernels.
-  double dec = 0;
-  for (int s = c.latent_grid(); s < c.frame_size; s *= 2) dec += 2.0 * (2 * s) * (2 * s) * c.ae_channels * c.ae_channels * 9;
+  // Decoder convs (3x3 kernels): ae_res_blocks residual blocks of two convs at the latent
+  // resolution, then per upsampling level one conv and the blocks at its output resolution, then
+  // the RGB conv. The small latent -> width input conv is left out.
+  const double width_conv = 2.0 * c.ae_channels * c.ae_channels * 9;  // FLOPs per pixel of one width -> width conv
+  const double g = c.latent_grid();
+  double dec = 2.0 * c.ae_res_blocks * width_conv * g * g;
+  for (int s = c.latent_grid(); s < c.frame_size; s *= 2) dec += (1.0 + 2.0 * c.ae_res_blocks) * width_conv * (2.0 * s) * (2.0 * s);
   dec += 2.0 * c.frame_size * c.frame_size * c.ae_channels * 3 * 9;
   info.flops_per_chunk = (c.sample_steps + 1) * info.flops_per_forward + c.chunk_frames * dec;
   return info;

@@ -13,7 +13,22 @@
 
 namespace sw::model {
 
-// RGB frames [N, 3, S, S] in [-1, 1] <-> latents [N, C, S/d, S/d].
+// x + conv3x3(silu(conv3x3(silu(x)))) at constant width, the second conv zero-initialised: a
+// fresh block is the identity, so stacks of them train stably without normalisation layers.
+struct ResBlockImpl : torch::nn::Module {
+  explicit ResBlockImpl(int channels);
+  at::Tensor forward(const at::Tensor& x);
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+};
+TORCH_MODULE(ResBlock);
+
+// RGB frames [N, 3, S, S] in [-1, 1] <-> latents [N, C, S/d, S/d]. With ae_res_blocks = 0: one
+// strided conv per level down, one upsample + conv per level up (modules numbered 0, 1, ... as
+// the shipped weights name them). With r > 0, named stages (tokenizer.encoder.<stage>.*):
+//   encoder: conv_in, per level l: down<l>_res<k> (k < r) then down<l> (stride 2), mid_res<k>,
+//            act_out (SiLU), conv_out (1x1 to latent channels)
+//   decoder: conv_in, mid_res<k>, per level l: up<l> (nearest x2), up<l>_conv, up<l>_res<k>,
+//            act_out (SiLU), conv_out (3x3 to RGB)
 struct TokenizerImpl : torch::nn::Module {
   explicit TokenizerImpl(const ModelConfig& c);
   at::Tensor encode(const at::Tensor& rgb);      // scaled latents (unit variance after AE training)
@@ -22,6 +37,10 @@ struct TokenizerImpl : torch::nn::Module {
   at::Tensor latent_scale;  // buffer, scalar: set from the latents' std after the AE stage
 };
 TORCH_MODULE(Tokenizer);
+
+// Decoded frames [N, 3, S, S] in [-1, 1] -> N x S x S x 3 RGB8, rounded and clamped as the neural
+// world rounds its frames: what eval and the trainer's tokenizer check score.
+std::vector<uint8_t> frames_to_rgb8(const at::Tensor& rgb);
 
 // attend(layer, q, k, v) -> out; q/k/v: [heads, tokens, head_dim] (RoPE already applied).
 using AttendFn = std::function<at::Tensor(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v)>;
@@ -89,6 +108,11 @@ struct WorldModel {
   DiT dit;
   std::map<std::string, at::Tensor> state_dict() const;
   void load_state_dict(const std::map<std::string, at::Tensor>& tensors, const std::string& file);
+  // Copies every tensor of `tensors` whose name and shape match one of this model's (train
+  // --init-partial: a new tokenizer under the transformer of an older model); returns the names
+  // of those that keep their current values. tokenizer.latent_scale is copied only together with
+  // the whole encoder it was measured on.
+  std::vector<std::string> load_matching(const std::map<std::string, at::Tensor>& tensors);
   void to(at::Device device, at::ScalarType dtype);
 };
 

@@ -16,6 +16,7 @@
 
 #include "../model/model_io.h"
 #include "../model/safetensors.h"
+#include "sparseworld/sim/eval.h"
 #include "adamw.h"
 #include "train_attention.h"
 #include "clip_source.h"
@@ -52,6 +53,7 @@ void TrainParams::validate() const {
   if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
   if (anchor_frame < -1 || anchor_frame > 1) bad("anchor_frame", "must be -1, 0 or 1, got " + std::to_string(anchor_frame));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
+  if (init_partial && init.empty()) bad("--init-partial", "needs --init FILE (the model whose matching tensors it copies)");
   if (checkpoint_every < 1 || log_every < 1) bad("checkpoint_every/log_every", "must be >= 1");
 }
 
@@ -126,7 +128,8 @@ class PhaseTimer {
 
 class Trainer {
  public:
-  Trainer(const TrainParams& p, const std::function<void(const Progress&)>& cb) : p_(p), cb_(cb) {
+  Trainer(const TrainParams& p, const std::function<void(const Progress&)>& cb, const std::function<void(const std::string&)>& note)
+      : p_(p), cb_(cb), note_(note) {
     p_.validate();
     const bool cuda = torch::cuda::is_available();
     if (p_.device == "cuda" && !cuda) throw std::invalid_argument("train: --device cuda but libtorch sees no CUDA device");
@@ -137,6 +140,7 @@ class Trainer {
     fs::create_directories(p_.out_dir);
     ckpt_ = (fs::path(p_.out_dir) / "checkpoint.safetensors").string();
     csv_ = (fs::path(p_.out_dir) / "loss.csv").string();
+    tokenizer_csv_ = (fs::path(p_.out_dir) / "tokenizer.csv").string();
     start_ = std::chrono::steady_clock::now();
     load_or_create();
   }
@@ -153,10 +157,15 @@ class Trainer {
         done_.insert(st);
         step_ = 0;
         save_checkpoint(0);
+        if (st == "ae" || st == "dec") measure_tokenizer(st);
       }
     }
     TrainResult r;
     r.model_path = (fs::path(p_.out_dir) / "model.safetensors").string();
+    r.tokenizer_psnr_db = tokenizer_psnr_db_;
+    r.tokenizer_psnr_frames = tokenizer_psnr_frames_;
+    r.tokenizer_psnr_stage = tokenizer_psnr_stage_;
+    r.tokenizer_csv = tokenizer_csv_;
     export_model(r.model_path);
     r.loss_csv = csv_;
     r.finished = !stopped;
@@ -181,6 +190,19 @@ class Trainer {
         if (!s.empty()) done_.insert(s);
       model_->to(dev_, at::kFloat);
       resumed_ = true;
+    } else if (!p_.init.empty() && p_.init_partial) {
+      // A model of the requested config, with whatever the file has of the same name and shape
+      // (e.g. the transformer blocks of a model whose tokenizer had other latent channels).
+      torch::manual_seed(p_.seed);
+      ModelConfig c = model::named_config(p_.config);
+      if (p_.anchor_frame >= 0) c.anchor_frame = p_.anchor_frame;
+      model_ = std::make_unique<WorldModel>(c);
+      const std::vector<std::string> fresh = model_->load_matching(model::load_model(p_.init, at::kCPU, at::kFloat)->state_dict());
+      const size_t total = model_->state_dict().size();
+      note("init: copied " + std::to_string(total - fresh.size()) + " of " + std::to_string(total) + " tensors from " + p_.init +
+           " (name and shape match); " + std::to_string(fresh.size()) + " kept their fresh init" +
+           (fresh.empty() ? std::string() : ": " + summarize_names(fresh, *model_)));
+      model_->to(dev_, at::kFloat);
     } else if (!p_.init.empty()) {
       // Weights from an exported model (bf16 -> fp32 master weights); the optimizer starts fresh.
       model_ = model::load_model(p_.init, at::kCPU, at::kFloat);
@@ -215,7 +237,94 @@ class Trainer {
     cp.threads = p_.data_threads > 0 ? p_.data_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     cp.seed = p_.seed * 1000003ULL + static_cast<uint64_t>(step_) + done_.size() * 7919ULL;  // fresh clips after a resume
     cp.capacity = static_cast<size_t>(std::max(16, p_.batch * 4));
+    held_out_seed0_ = cp.world_seed_range;
     source_ = std::make_unique<ClipSource>(cp);
+  }
+
+  void note(const std::string& line) const {
+    if (note_) note_(line);
+  }
+
+  // Names, shortened: a group (first two name parts, e.g. tokenizer.encoder) whose tensors are
+  // all in `names` prints as "group.* (count)".
+  static std::string summarize_names(const std::vector<std::string>& names, const WorldModel& m) {
+    auto group = [](const std::string& n) {
+      const size_t dot = n.find('.');
+      return dot == std::string::npos ? n : n.substr(0, n.find('.', dot + 1));
+    };
+    std::map<std::string, int> in_model;
+    for (const auto& [n, t] : m.state_dict()) ++in_model[group(n)];
+    std::map<std::string, int> listed;
+    for (const auto& n : names) ++listed[group(n)];
+    std::string out;
+    std::set<std::string> shown;
+    for (const auto& n : names) {
+      const std::string g = group(n);
+      std::string item = n;
+      if (listed[g] > 1 && listed[g] == in_model[g]) {
+        if (!shown.insert(g).second) continue;
+        item = g + ".* (" + std::to_string(listed[g]) + ")";
+      }
+      out += (out.empty() ? "" : ", ") + item;
+    }
+    return out;
+  }
+
+  // Held-out frames for the tokenizer check: clips from worlds the training clips never draw
+  // (seeds from ClipSourceParams::world_seed_range up), one agent of each kind in turn, after a
+  // short walk away from the spawn view. Rendered once; every measurement scores the same frames.
+  const std::vector<uint8_t>& held_out_frames() {
+    if (!held_out_.empty()) return held_out_;
+    const int S = model_->config.frame_size;
+    const size_t fb = static_cast<size_t>(S) * S * 3;
+    held_out_.resize(static_cast<size_t>(kHeldOutClips) * kHeldOutClipFrames * fb);
+    WorldParams wp;
+    wp.width = wp.height = S;
+    ReferenceWorld world(wp);
+    for (int i = 0; i < kHeldOutClips; ++i) {
+      const uint64_t seed = held_out_seed0_ + static_cast<uint64_t>(i);
+      world.reset(seed);
+      auto agent = make_agent(agent_names()[static_cast<size_t>(i) % agent_names().size()], seed);
+      for (int t = 0; t < kHeldOutWarmup; ++t) world.apply_action(agent->act(world));
+      for (int t = 0; t < kHeldOutClipFrames; ++t) {
+        world.apply_action(agent->act(world).clamped());
+        world.render(held_out_.data() + (static_cast<size_t>(i) * kHeldOutClipFrames + t) * fb, S, S);
+      }
+    }
+    return held_out_;
+  }
+
+  // The tokenizer's reconstruction PSNR on the held-out frames, as eval scores its tokenizer
+  // baseline (decode(encode(frame)) rounded to RGB8, per-frame PSNR averaged), in fp32.
+  void measure_tokenizer(const std::string& stage) {
+    const std::vector<uint8_t>& frames = held_out_frames();
+    const int S = model_->config.frame_size;
+    const size_t fb = static_cast<size_t>(S) * S * 3;
+    torch::NoGradGuard ng;
+    double sum = 0;
+    for (int i = 0; i < kHeldOutClips; ++i) {  // a clip at a time bounds the full-resolution activations
+      const uint8_t* clip = frames.data() + static_cast<size_t>(i) * kHeldOutClipFrames * fb;
+      const at::Tensor rgb = at::from_blob(const_cast<uint8_t*>(clip), {kHeldOutClipFrames, S, S, 3}, at::kByte)
+                                 .to(dev_)
+                                 .permute({0, 3, 1, 2})
+                                 .to(at::kFloat)
+                                 .div(127.5)
+                                 .sub(1.0);
+      const std::vector<uint8_t> rec = model::frames_to_rgb8(model_->tokenizer->decode(model_->tokenizer->encode(rgb)));
+      for (int t = 0; t < kHeldOutClipFrames; ++t)
+        sum += std::min(eval::psnr(rec.data() + static_cast<size_t>(t) * fb, clip + static_cast<size_t>(t) * fb, S, S), eval::kPsnrCapDb);
+    }
+    tokenizer_psnr_frames_ = kHeldOutClips * kHeldOutClipFrames;
+    tokenizer_psnr_db_ = sum / tokenizer_psnr_frames_;
+    tokenizer_psnr_stage_ = stage;
+    const bool fresh = !fs::exists(tokenizer_csv_);
+    std::ofstream f(tokenizer_csv_, std::ios::app);
+    if (fresh) f << "stage,psnr_db,frames,elapsed_s\n";
+    f << stage << ',' << tokenizer_psnr_db_ << ',' << tokenizer_psnr_frames_ << ','
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() << '\n';
+    char db[32];
+    std::snprintf(db, sizeof db, "%.2f", tokenizer_psnr_db_);
+    note("tokenizer after stage " + stage + ": reconstruction PSNR " + db + " dB on " + std::to_string(tokenizer_psnr_frames_) + " held-out frames");
   }
 
   bool time_up() const {
@@ -487,8 +596,15 @@ class Trainer {
     model::save_model(out, path);
   }
 
+  // The held-out tokenizer check: clips from as many worlds, enough frames (128) that a few
+  // easy or hard views move the mean little.
+  static constexpr int kHeldOutClips = 8;
+  static constexpr int kHeldOutClipFrames = 16;
+  static constexpr int kHeldOutWarmup = 40;  // agent steps before a clip: away from the spawn view
+
   TrainParams p_;
   std::function<void(const Progress&)> cb_;
+  std::function<void(const std::string&)> note_;
   at::Device dev_{at::kCPU};
   std::unique_ptr<WorldModel> model_;
   std::map<std::string, at::Tensor> ema_;
@@ -498,7 +614,12 @@ class Trainer {
   std::string stage_;
   int64_t step_ = 0;
   bool resumed_ = false;
-  std::string ckpt_, csv_;
+  std::string ckpt_, csv_, tokenizer_csv_;
+  uint64_t held_out_seed0_ = 0;
+  std::vector<uint8_t> held_out_;
+  double tokenizer_psnr_db_ = 0;
+  int tokenizer_psnr_frames_ = 0;
+  std::string tokenizer_psnr_stage_;
   at::Tensor loss_acc_;
   std::unique_ptr<PhaseTimer> timer_;
   std::chrono::steady_clock::time_point start_;
@@ -506,8 +627,9 @@ class Trainer {
 
 }  // namespace
 
-TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress) {
-  Trainer t(params, on_progress);
+TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress,
+                         const std::function<void(const std::string&)>& on_note) {
+  Trainer t(params, on_progress, on_note);
   return t.run();
 }
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,165 @@ TEST(ModelConfig, FilesFromBeforeTheAnchorFieldLoadWithoutIt) {
   ASSERT_EQ(j["anchor_frame"], 1);
   j.erase("anchor_frame");
   EXPECT_EQ(config_from_json(j.dump()).anchor_frame, 0);
+}
+
+TEST(ModelConfig, FilesFromBeforeTheResBlockFieldLoadWithoutItAndBadValuesAreNamed) {
+  nlohmann::json j = nlohmann::json::parse(config_to_json(named_config("default")));
+  ASSERT_EQ(j["ae_res_blocks"], named_config("default").ae_res_blocks);
+  j.erase("ae_res_blocks");
+  EXPECT_EQ(config_from_json(j.dump()).ae_res_blocks, 0);
+  for (int bad : {-1, 5}) {
+    j["ae_res_blocks"] = bad;
+    try {
+      config_from_json(j.dump());
+      ADD_FAILURE() << "ae_res_blocks " << bad << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("ae_res_blocks"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::to_string(bad)), std::string::npos) << e.what();
+    }
+  }
+}
+
+// The tokenizer of the first shipped model (assets/): ae_res_blocks 0, latent_channels 8.
+ModelConfig shipped_tokenizer_config() {
+  ModelConfig c = named_config("default");
+  c.latent_channels = 8;
+  c.ae_res_blocks = 0;
+  return c;
+}
+
+std::map<std::string, std::vector<int64_t>> tokenizer_shapes(const ModelConfig& c) {
+  WorldModel m(c);
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const auto& [name, t] : m.state_dict())
+    if (name.rfind("tokenizer.", 0) == 0) out[name] = t.sizes().vec();
+  return out;
+}
+
+TEST(Tokenizer, NoResBlocksIsTheShippedLayout) {
+  // Names and shapes the shipped weights files hold (written before res blocks existed).
+  const std::map<std::string, std::vector<int64_t>> want = {
+      {"tokenizer.encoder.0.weight", {64, 3, 3, 3}},  {"tokenizer.encoder.0.bias", {64}},
+      {"tokenizer.encoder.2.weight", {64, 64, 4, 4}}, {"tokenizer.encoder.2.bias", {64}},
+      {"tokenizer.encoder.4.weight", {64, 64, 4, 4}}, {"tokenizer.encoder.4.bias", {64}},
+      {"tokenizer.encoder.6.weight", {64, 64, 4, 4}}, {"tokenizer.encoder.6.bias", {64}},
+      {"tokenizer.encoder.8.weight", {8, 64, 1, 1}},  {"tokenizer.encoder.8.bias", {8}},
+      {"tokenizer.decoder.0.weight", {64, 8, 3, 3}},  {"tokenizer.decoder.0.bias", {64}},
+      {"tokenizer.decoder.3.weight", {64, 64, 3, 3}}, {"tokenizer.decoder.3.bias", {64}},
+      {"tokenizer.decoder.6.weight", {64, 64, 3, 3}}, {"tokenizer.decoder.6.bias", {64}},
+      {"tokenizer.decoder.9.weight", {64, 64, 3, 3}}, {"tokenizer.decoder.9.bias", {64}},
+      {"tokenizer.decoder.11.weight", {3, 64, 3, 3}}, {"tokenizer.decoder.11.bias", {3}},
+      {"tokenizer.latent_scale", {1}}};
+  EXPECT_EQ(tokenizer_shapes(shipped_tokenizer_config()), want);
+  // And the shipped model itself still loads (its config has no ae_res_blocks field).
+  const std::string shipped = std::string(SW_SOURCE_DIR) + "/assets/model.safetensors";
+  ModelInfo info;
+  auto m = load_model(shipped, at::kCPU, at::kFloat, &info);
+  EXPECT_EQ(m->config.ae_res_blocks, 0);
+  EXPECT_EQ(m->config.latent_channels, 8);
+  EXPECT_EQ(info.files.size(), 2u);
+}
+
+namespace ref {
+at::Tensor conv(const at::Tensor& x, const std::map<std::string, at::Tensor>& sd, const std::string& name, int64_t stride = 1,
+                int64_t pad = 1) {
+  return at::conv2d(x, sd.at("tokenizer." + name + ".weight"), sd.at("tokenizer." + name + ".bias"), stride, pad);
+}
+at::Tensor up2(const at::Tensor& x) { return at::upsample_nearest2d(x, {2 * x.size(2), 2 * x.size(3)}); }
+}  // namespace ref
+
+TEST(Tokenizer, NoResBlocksForwardIsOneConvPerLevel) {
+  // The forward the shipped weights were trained with, written out in plain ops.
+  torch::NoGradGuard ng;
+  ModelConfig c = named_config("tiny");
+  c.ae_res_blocks = 0;
+  WorldModel m(c);
+  const auto sd = m.state_dict();
+  const int levels = 3;  // log2(tiny downsample 8)
+  ASSERT_EQ(1 << levels, c.downsample);
+  at::manual_seed(4);
+  const at::Tensor rgb = at::rand({2, 3, c.frame_size, c.frame_size}) * 2 - 1;
+  at::Tensor x = ref::conv(rgb, sd, "encoder.0");
+  for (int l = 0; l < levels; ++l) x = ref::conv(at::silu(x), sd, "encoder." + std::to_string(2 + 2 * l), 2);
+  x = ref::conv(at::silu(x), sd, "encoder." + std::to_string(2 + 2 * levels), 1, 0);
+  const at::Tensor z = m.tokenizer->encode(rgb);
+  EXPECT_TRUE(at::allclose(z, x, 1e-5, 1e-6));
+  at::Tensor y = ref::conv(z, sd, "decoder.0");
+  for (int l = 0; l < levels; ++l) y = ref::conv(ref::up2(at::silu(y)), sd, "decoder." + std::to_string(3 + 3 * l));
+  y = ref::conv(at::silu(y), sd, "decoder." + std::to_string(2 + 3 * levels));
+  EXPECT_TRUE(at::allclose(m.tokenizer->decode(z), y, 1e-5, 1e-6));
+}
+
+TEST(Tokenizer, ResBlocksStartAsIdentityAndAreInThePath) {
+  torch::NoGradGuard ng;
+  const ModelConfig c = named_config("tiny");
+  ASSERT_GT(c.ae_res_blocks, 0) << "the tiny config covers the residual tokenizer";
+  WorldModel m(c);
+  const int levels = 3, r = c.ae_res_blocks;
+  ASSERT_EQ(1 << levels, c.downsample);
+  // Every level has its blocks, stably named.
+  const auto sd = m.state_dict();
+  for (int l = 0; l < levels; ++l)
+    for (int k = 0; k < r; ++k)
+      for (const std::string& name : {"tokenizer.encoder.down" + std::to_string(l) + "_res" + std::to_string(k) + ".conv2.weight",
+                                      "tokenizer.decoder.up" + std::to_string(l) + "_res" + std::to_string(k) + ".conv1.bias",
+                                      "tokenizer.encoder.mid_res" + std::to_string(k) + ".conv1.weight",
+                                      "tokenizer.decoder.mid_res" + std::to_string(k) + ".conv2.bias"})
+        EXPECT_TRUE(sd.count(name)) << name;
+  at::manual_seed(5);
+  const at::Tensor rgb = at::rand({2, 3, c.frame_size, c.frame_size}) * 2 - 1;
+  const at::Tensor z = m.tokenizer->encode(rgb);
+  EXPECT_EQ(z.sizes(), (std::vector<int64_t>{2, c.latent_channels, c.latent_grid(), c.latent_grid()}));
+  const at::Tensor back = m.tokenizer->decode(z);
+  EXPECT_EQ(back.sizes(), rgb.sizes());
+  // Fresh blocks (second conv zero) are the identity: the tokenizer equals its convs alone.
+  at::Tensor x = ref::conv(rgb, sd, "encoder.conv_in");
+  for (int l = 0; l < levels; ++l) x = ref::conv(x, sd, "encoder.down" + std::to_string(l), 2);
+  x = ref::conv(at::silu(x), sd, "encoder.conv_out", 1, 0);
+  EXPECT_TRUE(at::allclose(z, x, 1e-5, 1e-6));
+  at::Tensor y = ref::conv(z, sd, "decoder.conv_in");
+  for (int l = 0; l < levels; ++l) y = ref::conv(ref::up2(y), sd, "decoder.up" + std::to_string(l) + "_conv");
+  y = ref::conv(at::silu(y), sd, "decoder.conv_out");
+  EXPECT_TRUE(at::allclose(back, y, 1e-5, 1e-6));
+  // A trained block computes x + conv2(silu(conv1(silu(x)))), and the blocks change the output.
+  for (auto& [name, t] : m.state_dict())
+    if (name.find("_res") != std::string::npos) t.copy_(at::randn(t.sizes()) * 0.1);
+  ResBlock block(c.ae_channels);
+  for (auto& t : block->parameters()) t.copy_(at::randn(t.sizes()) * 0.1);
+  const at::Tensor h = at::randn({2, c.ae_channels, 8, 8});
+  const at::Tensor inner = at::conv2d(at::silu(h), block->conv1->weight, block->conv1->bias, 1, 1);
+  EXPECT_TRUE(at::allclose(block->forward(h), h + at::conv2d(at::silu(inner), block->conv2->weight, block->conv2->bias, 1, 1), 1e-5, 1e-6));
+  EXPECT_FALSE(at::allclose(m.tokenizer->encode(rgb), z, 1e-3, 1e-4));
+  EXPECT_FALSE(at::allclose(m.tokenizer->decode(z), back, 1e-3, 1e-4));
+}
+
+TEST(WorldModel, LoadMatchingCopiesSameNameAndShapeOnly) {
+  torch::NoGradGuard ng;
+  ModelConfig from_c = named_config("tiny");
+  from_c.latent_channels = 6;  // other latents: embed, out, anchor_embed, tokenizer ends differ
+  WorldModel from(from_c);
+  at::manual_seed(6);
+  for (auto& [name, t] : from.state_dict()) t.copy_(at::randn(t.sizes()));
+  WorldModel to(named_config("tiny"));
+  const auto before = to.state_dict();
+  std::map<std::string, at::Tensor> fresh_values;
+  for (const auto& [name, t] : before) fresh_values[name] = t.clone();
+  const std::vector<std::string> fresh = to.load_matching(from.state_dict());
+  const std::set<std::string> fresh_set(fresh.begin(), fresh.end());
+  const auto src = from.state_dict();
+  for (const auto& [name, t] : to.state_dict()) {
+    const bool same_shape = src.count(name) && src.at(name).sizes() == t.sizes();
+    if (fresh_set.count(name)) EXPECT_TRUE(at::equal(t, fresh_values.at(name))) << name << " should keep its fresh init";
+    else EXPECT_TRUE(same_shape && at::equal(t, src.at(name))) << name << " should be copied";
+  }
+  EXPECT_TRUE(at::equal(to.dit->blocks[1]->as<DiTBlock>()->qkv->weight, from.dit->blocks[1]->as<DiTBlock>()->qkv->weight));
+  for (const char* name : {"dit.embed.weight", "dit.out.weight", "dit.out.bias", "dit.anchor_embed.weight", "tokenizer.encoder.conv_out.weight",
+                           "tokenizer.decoder.conv_in.weight"})
+    EXPECT_TRUE(fresh_set.count(name)) << name;
+  // The scale of another encoder's latents is not this encoder's.
+  EXPECT_TRUE(fresh_set.count("tokenizer.latent_scale"));
+  EXPECT_FALSE(fresh_set.count("dit.embed.bias"));
+  EXPECT_FALSE(fresh_set.count("tokenizer.encoder.conv_in.weight"));
 }
 
 TEST(Anchors, LastFrameOfThePreviousChunkPerSequence) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/run_cli.h"
+#include "model/model_io.h"
 #include "model/safetensors.h"
 
 namespace sw {
@@ -24,6 +25,16 @@ std::vector<std::string> csv_lines(const fs::path& p) {
   return lines;
 }
 
+// The tokenizer report a run prints after an ae or dec stage: its PSNR, or -1 when absent.
+double reported_tokenizer_psnr(const std::string& output, const std::string& stage) {
+  const std::string head = "tokenizer: reconstruction PSNR ";
+  const size_t at = output.find(head);
+  if (at == std::string::npos) return -1;
+  const std::string line = output.substr(at, output.find('\n', at) - at);
+  EXPECT_NE(line.find(" dB on 128 held-out frames (after stage " + stage), std::string::npos) << line;
+  return std::stod(line.substr(head.size()));
+}
+
 TEST(Train, StopsAtTimeLimitAndResumes) {
   const fs::path out = fs::temp_directory_path() / ("sw_train_" + std::to_string(::getpid()));
   fs::remove_all(out);
@@ -35,9 +46,20 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
   ASSERT_TRUE(fs::exists(out / "checkpoint.safetensors"));
   const auto first = csv_lines(out / "loss.csv");
 
+  EXPECT_EQ(reported_tokenizer_psnr(r.output, "ae"), -1) << "the stopped run finished no autoencoder stage";
+
   r = run_cli(args);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("finished"), std::string::npos) << r.output;
+  // The resumed run finished the autoencoder and measured it on held-out frames (a few steps of
+  // a tiny model: far from good, but a finite PSNR of a real reconstruction).
+  const double psnr = reported_tokenizer_psnr(r.output, "ae");
+  EXPECT_GT(psnr, 0) << r.output;
+  EXPECT_LT(psnr, 99) << r.output;
+  const auto tok = csv_lines(out / "tokenizer.csv");
+  ASSERT_EQ(tok.size(), 2u);
+  EXPECT_EQ(tok[0], "stage,psnr_db,frames,elapsed_s");
+  EXPECT_EQ(tok[1].rfind("ae,", 0), 0u) << tok[1];
   const auto lines = csv_lines(out / "loss.csv");
   EXPECT_GT(lines.size(), first.size());
   // The resumed run did not start the autoencoder over: each (stage, step) appears once.
@@ -93,6 +115,7 @@ TEST(Train, DecoderFineTuneKeepsTheEncoder) {
   const auto lines = csv_lines(dir / "run" / "loss.csv");
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines.back().rfind("dec,4,", 0), 0u) << lines.back();
+  EXPECT_GT(reported_tokenizer_psnr(r.output, "dec"), 0) << r.output;
   const auto before = model::read_safetensors(init).tensors, after = model::read_safetensors((dir / "run" / "model.safetensors").string()).tensors;
   int encoder = 0, decoder_changed = 0;
   for (const auto& [name, t] : before) {
@@ -105,6 +128,51 @@ TEST(Train, DecoderFineTuneKeepsTheEncoder) {
   }
   EXPECT_GT(encoder, 0);
   EXPECT_GT(decoder_changed, 0);
+  fs::remove_all(dir);
+}
+
+TEST(Train, InitPartialCopiesMatchingTensorsAndKeepsTheRestFresh) {
+  const fs::path dir = fs::temp_directory_path() / ("sw_train_partial_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // An older model: the plain tokenizer with other latent channels, random everywhere (a fresh
+  // init has zero gates, which would make "copied" and "fresh" look alike).
+  model::ModelConfig old_c = model::named_config("tiny");
+  old_c.latent_channels = 6;
+  old_c.ae_res_blocks = 0;
+  const std::string init = (dir / "old.safetensors").string();
+  model::init_model_file(old_c, 3, init);
+  model::TensorFile tf = model::read_safetensors(init);
+  at::manual_seed(8);
+  for (auto& [name, t] : tf.tensors) t = at::randn(t.sizes()).to(t.scalar_type());
+  model::write_safetensors(init, tf.tensors, tf.metadata);
+  // No steps: the exported model is the one --init-partial built.
+  const fs::path run = dir / "run";
+  auto r = run_cli("train --device cpu --config tiny --init " + init + " --init-partial --out " + run.string() +
+                   " --stages df --df-steps 0 --batch 2 --clip-frames 8 --data-threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto from = model::read_safetensors(init).tensors, got = model::read_safetensors((run / "model.safetensors").string()).tensors;
+  const model::ModelConfig tiny = model::named_config("tiny");
+  int copied = 0;
+  for (const auto& [name, t] : got)  // latent_scale goes only with the whole encoder it belongs to
+    copied += name != "tokenizer.latent_scale" && from.count(name) && from.at(name).sizes() == t.sizes();
+  EXPECT_NE(r.output.find("init: copied " + std::to_string(copied) + " of " + std::to_string(got.size()) + " tensors"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(std::to_string(got.size() - copied) + " kept their fresh init: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tokenizer.encoder.* ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dit.embed.weight"), std::string::npos) << r.output;
+  // A transformer block weight came over bit for bit; what did not fit is the new config's.
+  EXPECT_TRUE(at::equal(got.at("dit.blocks.1.fc1.weight"), from.at("dit.blocks.1.fc1.weight")));
+  EXPECT_EQ(got.at("dit.embed.weight").sizes(), (std::vector<int64_t>{tiny.width, tiny.latent_channels}));
+  EXPECT_TRUE(got.count("tokenizer.encoder.conv_in.weight"));
+  // A fresh block's second conv is zero: the tokenizer was built, not copied.
+  EXPECT_EQ(got.at("tokenizer.encoder.mid_res0.conv2.weight").abs().max().item<float>(), 0.f);
+  r = run_cli("model info " + (run / "model.safetensors").string());
+  EXPECT_NE(r.output.find("latents " + std::to_string(tiny.latent_grid()) + "x" + std::to_string(tiny.latent_grid()) + "x" + std::to_string(tiny.latent_channels)), std::string::npos) << r.output;
+  // Without --init it means nothing.
+  r = run_cli("train --device cpu --config tiny --init-partial --out " + (dir / "bad").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--init-partial needs --init"), std::string::npos) << r.output;
   fs::remove_all(dir);
 }
 

@@ -13,6 +13,9 @@ namespace sw::eval {
 
 // PSNR in dB of two RGB8 images of the same size (infinity when identical).
 double psnr(const uint8_t* a, const uint8_t* b, int width, int height);
+// Means over frames count an identical frame at this PSNR instead of infinity (so one still
+// frame does not make a mean infinite).
+constexpr double kPsnrCapDb = 99.0;
 // SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03) on luma, in [-1, 1].
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height);
 

@@ -19,6 +19,9 @@ struct TrainParams {
   std::string config = "default";      // model config of a fresh run
   std::string out_dir = "runs/default";
   std::string init;                    // start a fresh run from this model file's weights (e.g. --stages df,sf)
+  bool init_partial = false;           // with init: build the model from `config` (and anchor_frame) and copy
+                                       // only the tensors of `init` whose name and shape match (e.g. the
+                                       // transformer blocks under a new tokenizer); the rest keep their fresh init
   std::string device = "auto";         // auto | cpu | cuda
   uint64_t seed = 0;
   int batch = 8;                       // clips per step
@@ -70,8 +73,18 @@ struct TrainResult {
   std::string model_path;    // EMA weights, bf16, sharded at 16 MB
   std::string loss_csv;
   bool finished = false;     // all stages done (false: stopped at the time limit; run again to resume)
+  // Reconstruction PSNR (dB, frames in [0, 255], mean over frames as eval computes it) of the
+  // tokenizer on held-out clips, measured after the last ae or dec stage this run finished; the
+  // ceiling of every prediction. 0 frames: no such stage finished in this run. Every measurement
+  // is also appended to tokenizer_csv.
+  double tokenizer_psnr_db = 0;
+  int tokenizer_psnr_frames = 0;
+  std::string tokenizer_psnr_stage;
+  std::string tokenizer_csv;
 };
 
-TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress);
+// on_note: one-line messages for the user (e.g. what --init-partial copied).
+TrainResult run_training(const TrainParams& params, const std::function<void(const Progress&)>& on_progress,
+                         const std::function<void(const std::string&)>& on_note = {});
 
 }  // namespace sw::train
