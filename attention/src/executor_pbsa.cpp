@@ -89,9 +89,12 @@ ExecResult execute_plan_pbsa(const at::Tensor& q_in, const at::Tensor& k_in, con
 
   const c10::cuda::CUDAGuard guard(q_in.device());
   // One check at the boundary: contiguous, the kernel's dtypes (copies only when not already so).
+  // The dtype is tested here rather than left to .to(): at our model's shapes the whole call is a
+  // few microseconds of GPU work, and each no-op .to() is a dispatcher round trip on the host.
+  auto as = [](const at::Tensor& t, at::ScalarType type) { return t.scalar_type() == type ? t.contiguous() : t.to(type).contiguous(); };
   const at::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
-  const at::Tensor count = count_in.to(at::kFloat).contiguous();
-  const at::Tensor index = plan.index.to(at::kLong).contiguous(), rows = plan.count.to(at::kLong).contiguous();
+  const at::Tensor count = as(count_in, at::kFloat);
+  const at::Tensor index = as(plan.index, at::kLong), rows = as(plan.count, at::kLong);
   const kernels::PbsaParams p = params_for(q, k, K, scale, want_mass);
 
   const auto fopt = q.options().dtype(at::kFloat);

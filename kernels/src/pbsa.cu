@@ -350,7 +350,7 @@ int device_cc() {
 }
 #endif
 
-// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3|wgmma-ws overrides PbsaKernel::kAuto (benchmarks compare kernels
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3|wgmma-ws|wgmma-ws-overlap overrides PbsaKernel::kAuto (benchmarks compare kernels
 // through the engine's path with it); unset or anything else keeps the automatic choice.
 PbsaKernel env_kernel() {
   static const PbsaKernel k = [] {
@@ -361,6 +361,7 @@ PbsaKernel env_kernel() {
     if (std::strcmp(e, "wgmma-serial") == 0) return PbsaKernel::kWgmmaSerial;
     if (std::strcmp(e, "wgmma3") == 0) return PbsaKernel::kWgmma3;
     if (std::strcmp(e, "wgmma-ws") == 0) return PbsaKernel::kWgmmaWs;
+    if (std::strcmp(e, "wgmma-ws-overlap") == 0) return PbsaKernel::kWgmmaWsOverlap;
     return PbsaKernel::kAuto;
   }();
   return k;
@@ -373,8 +374,9 @@ PbsaKernel env_kernel() {
 // SW_PBSA_KERNEL=mma forces mma.sync everywhere.
 constexpr bool kAutoWgmmaAtHeadDim64 = true;
 
-// Whether kAuto picks the warp-specialised kernel (two query tiles share each K/V tile) at blocks
-// of 128 tokens, where it can run.
+// Whether kAuto picks the warp-specialised kernel (two query tiles share each K/V tile) with the
+// in-warpgroup overlap at blocks of 128 tokens, where it can run. H100, Wan shape at 10% density
+// (docs/BENCHMARKS.md, session 4): 0.280 ms overlapped, 0.312 ms without, 0.424 ms serial kernel.
 constexpr bool kAutoWsAtBlock128 = true;
 
 // The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
@@ -385,14 +387,14 @@ PbsaKernel resolve_kernel(const PbsaParams& p) {
   // 10% density, 241 vs 201 dense; docs/BENCHMARKS.md).
   if (k == PbsaKernel::kAuto) {
     if (kAutoWsAtBlock128 && pbsa_wgmma_ws_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64))
-      k = PbsaKernel::kWgmmaWs;
+      k = PbsaKernel::kWgmmaWsOverlap;
     else
       k = pbsa_wgmma_available(p) && (p.head_dim != 64 || kAutoWgmmaAtHeadDim64) ? PbsaKernel::kWgmmaSerial
                                                                                   : PbsaKernel::kMmaSync;
   }
   if (k != PbsaKernel::kMmaSync && !pbsa_wgmma_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the wgmma kernel cannot run these params on this device/build");
-  if (k == PbsaKernel::kWgmmaWs && !pbsa_wgmma_ws_available(p))
+  if ((k == PbsaKernel::kWgmmaWs || k == PbsaKernel::kWgmmaWsOverlap) && !pbsa_wgmma_ws_available(p))
     throw std::invalid_argument("pbsa_forward_cuda: the warp-specialised wgmma kernel needs blocks of 128 tokens, got " +
                                 std::to_string(p.block_tokens));
   return k;
@@ -480,9 +482,9 @@ void pbsa_forward_cuda(const PbsaArgs& a, const PbsaParams& p, Stream stream) {
   ka.splits = splits;
   ka.scale_log2 = p.scale * kLog2e;
   const PbsaKernel kernel = resolve_kernel(p);
-  if (kernel == PbsaKernel::kWgmmaWs) {
+  if (kernel == PbsaKernel::kWgmmaWs || kernel == PbsaKernel::kWgmmaWsOverlap) {
 #ifdef SW_PBSA_SM90
-    pbsa::launch_fwd_sm90_ws(ka, p.dtype == PbsaDtype::kFp16, p.head_dim, splits, s);
+    pbsa::launch_fwd_sm90_ws(ka, p.dtype == PbsaDtype::kFp16, p.head_dim, splits, kernel == PbsaKernel::kWgmmaWsOverlap, s);
 #endif
   } else if (kernel != PbsaKernel::kMmaSync) {
 #ifdef SW_PBSA_SM90

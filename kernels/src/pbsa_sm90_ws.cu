@@ -2,13 +2,14 @@
 // rows of KV blocks, log-count bias, split-KV partials, per-tile mass log-sums), with the K/V traffic
 // of a query block shared by its two 64-row query tiles and the loads taken off the math warps.
 //   - One CTA per (head, pair of 64-row query tiles of one query block[, KV split]): two consumer
-//     warpgroups (warps 0-7), one per query tile, and one producer warp (warp 8). Both query tiles of
+//     warpgroups (warps 0-7), one per query tile, and a producer warpgroup (warps 8-11; one thread
+//     works, the warpgroup exists so setmaxnreg can hand its registers to the consumers). Both query tiles of
 //     a block follow the same plan row, so every K/V tile is loaded once for 128 query rows: half the
 //     L2 -> shared traffic of one CTA per query tile (kernels/README.md, "Shared-memory budget").
 //   - The producer's lane 0 issues TMA tile loads (128-byte swizzle: the box lands in the sw128
 //     layout the wgmma descriptors expect) for K and V, and a bulk copy for the tile's counts, into
 //     a ring of STAGES stages; `full` mbarriers carry the transaction bytes, consumers release a
-//     stage through its `empty` mbarrier (one arrival per consumer warp). Q comes by TMA too.
+//     stage through its `empty` mbarrier (every consumer thread arrives). Q comes by TMA too.
 //   - Consumers run the serial wgmma step of pbsa_sm90.cu (Q.K^T with Q in registers, softmax,
 //     P.V) without any CTA-wide barrier: the two warpgroups drift apart, so one's softmax overlaps
 //     the other's GEMMs on the same SM.
@@ -35,7 +36,14 @@ namespace {
 using namespace sm90;
 
 constexpr int kConsumerWarps = 8;  // two warpgroups
-constexpr int kWsThreads = (kConsumerWarps + 1) * 32;
+// Three warpgroups: two consumers and the producer. A whole producer warpgroup (of which one thread
+// works) so that registers can move between them with setmaxnreg: each SM sub-partition holds one
+// warp of each warpgroup and 16K registers, so 168 a thread at launch; the producer drops to 40 and
+// the consumers rise to 232 (40 + 2 x 232 = 504 <= 512 per lane), which the overlapped pipeline's
+// second S/P set needs (at 168 it spilled; FlashAttention-3 splits registers the same way).
+constexpr int kWsThreads = (kConsumerWarps + 4) * 32;
+constexpr int kProducerRegs = 40;
+constexpr int kConsumerRegs = 232;
 constexpr int kWsStages = 4;  // 160 KiB at head dim 128: one CTA per SM, which the registers allow anyway
 
 #ifdef SW_SM90_DEVICE
@@ -79,7 +87,7 @@ __device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_
 }
 #endif
 
-template <class T, int D, int STAGES>
+template <class T, int D, int STAGES, bool OVERLAP>
 __global__ void __launch_bounds__(kWsThreads, 1)
     pbsa_fwd_sm90_ws_kernel(const KernelArgs args, const __grid_constant__ CUtensorMap tm_q,
                             const __grid_constant__ CUtensorMap tm_k, const __grid_constant__ CUtensorMap tm_v) {
@@ -125,7 +133,7 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   if (tid == 0) {
     for (int s = 0; s < STAGES; ++s) {
       mbar_init(base + L::full(s), 1);                 // the producer's expect_tx arrival
-      mbar_init(base + L::empty(s), kConsumerWarps);  // one arrival per consumer warp
+      mbar_init(base + L::empty(s), kConsumerWarps * 32);  // every consumer thread arrives
     }
     mbar_init(base + L::q_full(), 1);
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -133,14 +141,20 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   __syncthreads();
 
   const int64_t q_row_pair = static_cast<int64_t>(hq) * B + static_cast<int64_t>(qp) * 2 * kTile;
-  if (warp == kConsumerWarps) {  // producer: one thread issues every copy
-    if (lane == 0 && t_begin < t_end) {
+  if (warp >= kConsumerWarps) {  // producer warpgroup: one thread issues every copy
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegs));
+    if (warp == kConsumerWarps && lane == 0 && t_begin < t_end) {
       mbar_expect_tx(base + L::q_full(), 2 * L::kTileBytes);
       tma_tile<D>(base + L::kQ, &tm_q, static_cast<int>(q_row_pair), base + L::q_full());
       tma_tile<D>(base + L::kQ + L::kTileBytes, &tm_q, static_cast<int>(q_row_pair + kTile), base + L::q_full());
       for (int t = t_begin; t < t_end; ++t) {
         const int i = t - t_begin, s = i % STAGES;
-        if (i >= STAGES) mbar_wait(base + L::empty(s), ((i / STAGES) - 1) & 1);
+        if (i >= STAGES) {
+          mbar_wait(base + L::empty(s), ((i / STAGES) - 1) & 1);
+          // The consumers read the stage's counts through the generic proxy; the refill writes
+          // through the async proxy: order the two (racecheck flagged the count tile without it).
+          fence_proxy_async();
+        }
         bool ok;
         const int64_t row = tile_row(t, ok);
         mbar_expect_tx(base + L::full(s), 2 * L::kTileBytes + L::kCountBytes);
@@ -152,6 +166,7 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     return;
   }
 
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegs));
   // Consumers: warpgroup g takes query tile 2 qp + g of the block.
   const int g = warp / 4;
   const int qt = qp * 2 + g;
@@ -175,28 +190,50 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     for (int ks = 0; ks < kKSteps; ++ks) ldmatrix_x4(qf[ks], sQ + sw128(wrow + (lane & 15), ks * 2 + (lane >> 4)));
   }
 
-  for (int t = t_begin; t < t_end; ++t) {
-    const int i = t - t_begin, stage = i % STAGES;
-    mbar_wait(base + L::full(stage), (i / STAGES) & 1);
-
-    wgmma_fence();
+  auto full_wait = [&](int t) {
+    const int i = t - t_begin;
+    mbar_wait(base + L::full(i % STAGES), (i / STAGES) & 1);
+  };
+  auto stage_of = [&](int t) { return (t - t_begin) % STAGES; };
+  // Descriptors are computed (and pinned by an opaque asm) before the wgmma.fence that opens a
+  // pipeline stage: address arithmetic between two wgmmas of one stage defines their inputs, and
+  // ptxas then serialises the stage (C7513), which undoes the overlap.
+  struct Descs {
+    uint64_t k[kKSteps], v[kTile / 16];
+  };
+  auto descs = [&](int t_qk, int t_pv) {
+    Descs d;
 #pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], desc_k(base + L::k(stage), ks), ks > 0);
-    wgmma_commit();
-    wgmma_wait<0>();
-    fence_regs(s);
-    fence_regs(o);
-
+    for (int ks = 0; ks < kKSteps; ++ks) {
+      d.k[ks] = desc_k(base + L::k(stage_of(t_qk)), ks);
+      asm volatile("" : "+l"(d.k[ks]));
+    }
+#pragma unroll
+    for (int kk = 0; kk < kTile / 16; ++kk) {
+      d.v[kk] = desc_v(base + L::v(stage_of(t_pv)), kk);
+      asm volatile("" : "+l"(d.v[kk]));
+    }
+    return d;
+  };
+  auto issue_qk = [&](const Descs& d) {
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) T::qk(s, qf[ks], d.k[ks], ks > 0);
+  };
+  auto issue_pv = [&](const Descs& d, const uint32_t (&pa)[kTile / 16][4]) {
+#pragma unroll
+    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], d.v[kk]);
+  };
+  // Softmax of tile t from s into packed P (pa); alpha: O's rescale, applied by the caller once the
+  // previous P.V has retired.
+  auto softmax_pack = [&](int t, float (&alpha)[2], uint32_t (&pa)[kTile / 16][4]) {
     bool ok;
     (void)tile_row(t, ok);
     float p[kNTiles][4];
-    const float* counts = reinterpret_cast<const float*>(base_ptr + L::count(stage));
-    tile_softmax(s, p, o, m_run, l_run, counts, ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
+    const float* counts = reinterpret_cast<const float*>(base_ptr + L::count(stage_of(t)));
+    tile_softmax_deferred(s, p, alpha, m_run, l_run, counts, ok, args.scale_log2, lane, args.tile_ls, [&](int hr) {
       const int row = qt * kTile + wrow + (lane >> 2) + hr * 8;  // row within the query block
       return (static_cast<int64_t>(hq) * args.plan_width * subs + t) * B + row;
     });
-
-    uint32_t pa[kTile / 16][4];
 #pragma unroll
     for (int kk = 0; kk < kTile / 16; ++kk) {
       pa[kk][0] = T::pack(p[2 * kk][0], p[2 * kk][1]);
@@ -204,15 +241,92 @@ __global__ void __launch_bounds__(kWsThreads, 1)
       pa[kk][2] = T::pack(p[2 * kk + 1][0], p[2 * kk + 1][1]);
       pa[kk][3] = T::pack(p[2 * kk + 1][2], p[2 * kk + 1][3]);
     }
-    fence_regs(o);
+  };
+  // Every consumer thread arrives after its own last read of the stage (the counts it read in the
+  // softmax; K and V were read by its warpgroup's retired wgmmas). With one arrival per warp after
+  // __syncwarp, compute-sanitizer's racecheck reported the count tile's refill as racing with the
+  // other lanes' reads.
+  auto release = [&](int t) { mbar_arrive(base + L::empty(stage_of(t))); };
+
+  if constexpr (!OVERLAP) {
+    for (int t = t_begin; t < t_end; ++t) {
+      full_wait(t);
+      const Descs d = descs(t, t);
+      wgmma_fence();
+      issue_qk(d);
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_regs(s);
+      fence_regs(o);
+      float alpha[2];
+      uint32_t pa[kTile / 16][4];
+      softmax_pack(t, alpha, pa);
+      scale_rows(o, alpha);
+      fence_regs(o);
+      wgmma_fence();
+      issue_pv(d, pa);
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_regs(o);
+      release(t);
+    }
+  } else if (t_begin < t_end) {
+    // FlashAttention-3's in-warpgroup overlap: Q.K^T of tile t+1 is issued before P.V of tile t, so
+    // the softmax of t+1 runs while P.V of t is still on the tensor cores; O is rescaled after.
+    uint32_t pa[kTile / 16][4];
+    float alpha[2];
+    full_wait(t_begin);
+    const Descs d0 = descs(t_begin, t_begin);
     wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < kTile / 16; ++kk) T::pv(o, pa[kk], desc_v(base + L::v(stage), kk));
+    issue_qk(d0);
     wgmma_commit();
     wgmma_wait<0>();
-    fence_regs(o);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(base + L::empty(stage));  // this warp is done with the stage
+    fence_regs(s);
+    softmax_pack(t_begin, alpha, pa);  // O is still zero: no rescale
+    // One step: Q.K^T of t+1 and P.V of t (P in `p_in`) in flight together; the softmax of t+1
+    // into `p_out` while the P.V runs. P alternates between two register sets (the loop is
+    // unrolled by two): with one set and a copy, ptxas gave the copy's source registers to the
+    // new P while the P.V still read them, and serialised the wgmmas (C7513).
+    auto step = [&](int t, const uint32_t (&p_in)[kTile / 16][4], uint32_t (&p_out)[kTile / 16][4]) {
+      full_wait(t + 1);
+      const Descs d = descs(t + 1, t);
+      fence_regs(o);
+      wgmma_fence();
+      issue_qk(d);
+      wgmma_commit();
+      issue_pv(d, p_in);
+      wgmma_commit();
+      wgmma_wait<1>();  // Q.K^T of t+1 has retired (groups retire in order); P.V of t may not have
+      fence_regs(s);
+      softmax_pack(t + 1, alpha, p_out);
+      wgmma_wait<0>();
+      fence_regs(o);
+      release(t);
+      scale_rows(o, alpha);
+    };
+    auto last = [&](const uint32_t (&p_in)[kTile / 16][4]) {
+      const Descs d = descs(t_end - 1, t_end - 1);
+      fence_regs(o);
+      wgmma_fence();
+      issue_pv(d, p_in);
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_regs(o);
+      release(t_end - 1);
+    };
+    uint32_t pb[kTile / 16][4];
+    for (int t = t_begin;; t += 2) {
+      if (t + 1 >= t_end) {
+        last(pa);
+        break;
+      }
+      step(t, pa, pb);
+      if (t + 2 >= t_end) {
+        last(pb);
+        break;
+      }
+      step(t + 1, pb, pa);
+    }
   }
 
   float* out = args.out + static_cast<int64_t>(split) * args.heads * args.q_blocks * B * D;
@@ -249,11 +363,11 @@ CUtensorMap tile_map(const uint16_t* ptr, int64_t rows, int D, bool fp16) {
   return m;
 }
 
-template <class T, int D>
+template <class T, int D, bool OVERLAP>
 void launch_ws(const KernelArgs& ka, int ctas, int splits, bool fp16, cudaStream_t stream) {
   constexpr size_t smem = WsLayout<D, kWsStages>::kAlloc;
   static const bool configured = [] {
-    CUDA_CHECK(cudaFuncSetAttribute(pbsa_fwd_sm90_ws_kernel<T, D, kWsStages>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    CUDA_CHECK(cudaFuncSetAttribute(pbsa_fwd_sm90_ws_kernel<T, D, kWsStages, OVERLAP>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                     static_cast<int>(smem)));
     return true;
   }();
@@ -263,23 +377,29 @@ void launch_ws(const KernelArgs& ka, int ctas, int splits, bool fp16, cudaStream
   if (kv_rows > INT32_MAX || q_rows > INT32_MAX) throw std::invalid_argument("pbsa sm90 ws: more than 2^31 rows");
   const CUtensorMap tq = tile_map(ka.q, q_rows, D, fp16), tk = tile_map(ka.k, kv_rows, D, fp16),
                     tv = tile_map(ka.v, kv_rows, D, fp16);
-  pbsa_fwd_sm90_ws_kernel<T, D, kWsStages><<<dim3(ctas, splits), kWsThreads, smem, stream>>>(ka, tq, tk, tv);
+  pbsa_fwd_sm90_ws_kernel<T, D, kWsStages, OVERLAP><<<dim3(ctas, splits), kWsThreads, smem, stream>>>(ka, tq, tk, tv);
   CUDA_CHECK(cudaGetLastError());
+}
+
+template <bool OVERLAP>
+void launch_ws_dtype(const KernelArgs& ka, int ctas, int splits, bool fp16, int head_dim, cudaStream_t stream) {
+  if (fp16) {
+    if (head_dim == 64) launch_ws<Fp16, 64, OVERLAP>(ka, ctas, splits, true, stream);
+    else launch_ws<Fp16, 128, OVERLAP>(ka, ctas, splits, true, stream);
+  } else {
+    if (head_dim == 64) launch_ws<Bf16, 64, OVERLAP>(ka, ctas, splits, false, stream);
+    else launch_ws<Bf16, 128, OVERLAP>(ka, ctas, splits, false, stream);
+  }
 }
 
 }  // namespace
 
-void launch_fwd_sm90_ws(const KernelArgs& ka, bool fp16, int head_dim, int splits, cudaStream_t stream) {
+void launch_fwd_sm90_ws(const KernelArgs& ka, bool fp16, int head_dim, int splits, bool overlap, cudaStream_t stream) {
   if (head_dim != 64 && head_dim != 128) throw std::invalid_argument("pbsa sm90 ws: head_dim " + std::to_string(head_dim));
   if (ka.block_tokens % (2 * kTile) != 0) throw std::invalid_argument("pbsa sm90 ws: block_tokens " + std::to_string(ka.block_tokens));
   const int ctas = ka.heads * ka.q_blocks * (ka.block_tokens / (2 * kTile));
-  if (fp16) {
-    if (head_dim == 64) launch_ws<Fp16, 64>(ka, ctas, splits, true, stream);
-    else launch_ws<Fp16, 128>(ka, ctas, splits, true, stream);
-  } else {
-    if (head_dim == 64) launch_ws<Bf16, 64>(ka, ctas, splits, false, stream);
-    else launch_ws<Bf16, 128>(ka, ctas, splits, false, stream);
-  }
+  if (overlap) launch_ws_dtype<true>(ka, ctas, splits, fp16, head_dim, stream);
+  else launch_ws_dtype<false>(ka, ctas, splits, fp16, head_dim, stream);
 }
 
 }  // namespace sw::kernels::pbsa

@@ -33,10 +33,13 @@ __device__ __forceinline__ float fast_exp2(float x) {
 // thread's row lane/4 + 8 hr (ls_slot is called only there, so a kernel without mass pays nothing).
 // s and p may be the same array (the mma.sync kernel overwrites S in place; the wgmma kernel keeps
 // S written only by wgmma and passes a separate p). counts: the tile's KV counts in shared memory.
-template <int NT, int DT, class LsSlot>
-__device__ __forceinline__ void tile_softmax(const float (&s)[NT][4], float (&p)[NT][4], float (&o)[DT][4],
-                                             float (&m_run)[2], float (&l_run)[2], const float* counts, bool ok,
-                                             float scale_log2, int lane, float* tile_ls, const LsSlot& ls_slot) {
+// tile_softmax_deferred is the same step without touching O: it returns in alpha the factor O's
+// rows must be multiplied by before the next P.V accumulates into them, so a kernel can run this
+// tile's softmax while the previous tile's P.V is still in flight (pbsa_sm90_ws.cu).
+template <int NT, class LsSlot>
+__device__ __forceinline__ void tile_softmax_deferred(const float (&s)[NT][4], float (&p)[NT][4], float (&alpha)[2],
+                                                      float (&m_run)[2], float (&l_run)[2], const float* counts, bool ok,
+                                                      float scale_log2, int lane, float* tile_ls, const LsSlot& ls_slot) {
   float2 cv[NT];
   bool all_one = true;
 #pragma unroll
@@ -67,14 +70,9 @@ __device__ __forceinline__ void tile_softmax(const float (&s)[NT][4], float (&p)
     mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
     mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
     m_use[hr] = mx == -INFINITY ? 0.f : mx;  // all masked so far: exponents stay -inf -> 0, no NaN
-    const float alpha = fast_exp2(m_run[hr] - m_use[hr]);
+    alpha[hr] = fast_exp2(m_run[hr] - m_use[hr]);
     m_run[hr] = mx;
-    l_run[hr] *= alpha;
-#pragma unroll
-    for (int j = 0; j < DT; ++j) {
-      o[j][2 * hr] *= alpha;
-      o[j][2 * hr + 1] *= alpha;
-    }
+    l_run[hr] *= alpha[hr];
   }
   float tile_sum[2] = {0.f, 0.f};
 #pragma unroll
@@ -95,6 +93,27 @@ __device__ __forceinline__ void tile_softmax(const float (&s)[NT][4], float (&p)
       if ((lane & 3) == 0) tile_ls[ls_slot(hr)] = ts > 0.f ? m_use[hr] + __log2f(ts) : -INFINITY;
     }
   }
+}
+
+// O's rows (this thread's rows lane/4 and lane/4 + 8) times alpha.
+template <int DT>
+__device__ __forceinline__ void scale_rows(float (&o)[DT][4], const float (&alpha)[2]) {
+#pragma unroll
+  for (int j = 0; j < DT; ++j) {
+    o[j][0] *= alpha[0];
+    o[j][1] *= alpha[0];
+    o[j][2] *= alpha[1];
+    o[j][3] *= alpha[1];
+  }
+}
+
+template <int NT, int DT, class LsSlot>
+__device__ __forceinline__ void tile_softmax(const float (&s)[NT][4], float (&p)[NT][4], float (&o)[DT][4],
+                                             float (&m_run)[2], float (&l_run)[2], const float* counts, bool ok,
+                                             float scale_log2, int lane, float* tile_ls, const LsSlot& ls_slot) {
+  float alpha[2];
+  tile_softmax_deferred(s, p, alpha, m_run, l_run, counts, ok, scale_log2, lane, tile_ls, ls_slot);
+  scale_rows(o, alpha);
 }
 
 }  // namespace sw::kernels::pbsa

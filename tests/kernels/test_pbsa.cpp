@@ -406,10 +406,11 @@ struct KernelCase {
 };
 constexpr KernelCase kKernels[] = {
     {PbsaKernel::kMmaSync, "mma.sync"}, {PbsaKernel::kWgmma, "wgmma"}, {PbsaKernel::kWgmmaSerial, "wgmma-serial"},
-    {PbsaKernel::kWgmma3, "wgmma3"}, {PbsaKernel::kWgmmaWs, "wgmma-ws"}};
+    {PbsaKernel::kWgmma3, "wgmma3"}, {PbsaKernel::kWgmmaWs, "wgmma-ws"},
+    {PbsaKernel::kWgmmaWsOverlap, "wgmma-ws-overlap"}};
 
 bool can_run(const PbsaParams& p, PbsaKernel k) {
-  if (k == PbsaKernel::kWgmmaWs) return pbsa_wgmma_ws_available(p);
+  if (k == PbsaKernel::kWgmmaWs || k == PbsaKernel::kWgmmaWsOverlap) return pbsa_wgmma_ws_available(p);
   return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p);
 }
 
@@ -459,7 +460,7 @@ TEST(PbsaGpu, DeterministicAndSplitInvariant) {
   for (const int D : {64, 128}) {
     for (const KernelCase& kc : kKernels) {
       SCOPED_TRACE(std::string(kc.name) + " D" + std::to_string(D));
-      const int B = kc.kernel == PbsaKernel::kWgmmaWs ? 128 : 64;
+      const int B = kc.kernel == PbsaKernel::kWgmmaWs || kc.kernel == PbsaKernel::kWgmmaWsOverlap ? 128 : 64;
       Problem pr = make_problem(2, 3, 24, B, D, 20, PbsaDtype::kBf16, 6, true, 7);
       pr.p.kernel = kc.kernel;
       if (!can_run(pr.p, kc.kernel)) continue;
@@ -500,11 +501,13 @@ TEST(PbsaGpu, KernelsAgree) {
     Problem p128 = make_problem(2, 3, 30, 128, D, 25, PbsaDtype::kBf16, 1, true, 12);
     p128.p.kernel = PbsaKernel::kMmaSync;
     const Outputs m = run_cuda(p128);
-    p128.p.kernel = PbsaKernel::kWgmmaWs;
-    const Outputs w = run_cuda(p128);
-    EXPECT_LE(lse_abs_err(w.lse, m.lse), 2e-3) << "wgmma-ws";
-    EXPECT_LE(rel_err(w.out, m.out), 2e-3) << "wgmma-ws";
-    EXPECT_LE(rel_err(w.mass, m.mass), 2e-3) << "wgmma-ws";
+    for (PbsaKernel k : {PbsaKernel::kWgmmaWs, PbsaKernel::kWgmmaWsOverlap}) {
+      p128.p.kernel = k;
+      const Outputs w = run_cuda(p128);
+      EXPECT_LE(lse_abs_err(w.lse, m.lse), 2e-3) << "kernel " << static_cast<int>(k);
+      EXPECT_LE(rel_err(w.out, m.out), 2e-3) << "kernel " << static_cast<int>(k);
+      EXPECT_LE(rel_err(w.mass, m.mass), 2e-3) << "kernel " << static_cast<int>(k);
+    }
   }
   if (ran == 0) GTEST_SKIP() << "no wgmma kernel on this device/build";
 }

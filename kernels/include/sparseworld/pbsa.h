@@ -20,15 +20,16 @@ namespace sw::kernels {
 enum class PbsaDtype { kBf16, kFp16 };
 
 // Which CUDA kernel runs (kernels/README.md): kAuto = the kernel SW_PBSA_KERNEL=mma|wgmma|
-// wgmma-serial|wgmma3|wgmma-ws names, else the Hopper wgmma kernel (serial pipeline; the
-// warp-specialised one at blocks of 128 tokens) where it can run,
+// wgmma-serial|wgmma3|wgmma-ws|wgmma-ws-overlap names, else the Hopper wgmma kernel (serial pipeline; the
+// warp-specialised one with the in-warpgroup overlap at blocks of 128 tokens) where it can run,
 // else the portable mma.sync kernel. kWgmma* = the Hopper wgmma kernel (sm_90 device, build with
 // sm_90a, head dim 64/128, block 64/128; forcing it where it cannot run throws).
 // kWgmmaSerial / kWgmma3 are the wgmma kernel with other pipelines (README), kept to measure.
 // kWgmmaWs = the Hopper kernel with two consumer warpgroups per query block sharing each K/V tile,
-// fed by a TMA producer warp (blocks of 128 tokens; src/pbsa_sm90_ws.cu).
+// fed by a TMA producer warpgroup (blocks of 128 tokens; src/pbsa_sm90_ws.cu); kWgmmaWsOverlap the same
+// with FlashAttention-3's in-warpgroup overlap (next Q.K^T issued before this tile's P.V).
 // Tests run each kernel the device has.
-enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3, kWgmmaWs };
+enum class PbsaKernel { kAuto, kMmaSync, kWgmma, kWgmmaSerial, kWgmma3, kWgmmaWs, kWgmmaWsOverlap };
 
 struct PbsaParams {
   int heads = 0;         // H
@@ -75,7 +76,7 @@ int pbsa_resolve_splits(const PbsaParams& p, int num_sms);
 // Whether the wgmma kernel can run p on the current CUDA device (false without CUDA or sm_90a):
 // head dim 64 or 128, block 64 or 128, compute capability 9.0.
 bool pbsa_wgmma_available(const PbsaParams& p);
-// Whether the warp-specialised wgmma kernel (kWgmmaWs) can run p: pbsa_wgmma_available and blocks
+// Whether the warp-specialised wgmma kernel (kWgmmaWs, kWgmmaWsOverlap) can run p: pbsa_wgmma_available and blocks
 // of 128 tokens (its two query tiles share one plan row).
 bool pbsa_wgmma_ws_available(const PbsaParams& p);
 // Workspace the CUDA path needs for `splits` (partial outputs when splits > 1, per-tile mass
