@@ -350,19 +350,22 @@ int device_cc() {
 }
 #endif
 
-// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3|wgmma-ws|wgmma-ws-overlap overrides PbsaKernel::kAuto (benchmarks compare kernels
-// through the engine's path with it); unset or anything else keeps the automatic choice.
+// SW_PBSA_KERNEL=mma|wgmma|wgmma-serial|wgmma3|wgmma-ws|wgmma-ws-overlap overrides PbsaKernel::kAuto
+// (benchmarks compare kernels through the engine's path with it); unset or empty keeps the
+// automatic choice. Any other value is an error: a mistyped name would label a benchmark row with a
+// kernel that did not run.
 PbsaKernel env_kernel() {
   static const PbsaKernel k = [] {
     const char* e = std::getenv("SW_PBSA_KERNEL");
-    if (e == nullptr) return PbsaKernel::kAuto;
+    if (e == nullptr || *e == '\0') return PbsaKernel::kAuto;
     if (std::strcmp(e, "mma") == 0) return PbsaKernel::kMmaSync;
     if (std::strcmp(e, "wgmma") == 0) return PbsaKernel::kWgmma;
     if (std::strcmp(e, "wgmma-serial") == 0) return PbsaKernel::kWgmmaSerial;
     if (std::strcmp(e, "wgmma3") == 0) return PbsaKernel::kWgmma3;
     if (std::strcmp(e, "wgmma-ws") == 0) return PbsaKernel::kWgmmaWs;
     if (std::strcmp(e, "wgmma-ws-overlap") == 0) return PbsaKernel::kWgmmaWsOverlap;
-    return PbsaKernel::kAuto;
+    throw std::invalid_argument(std::string("SW_PBSA_KERNEL: unknown kernel '") + e +
+                                "' (mma, wgmma, wgmma-serial, wgmma3, wgmma-ws, wgmma-ws-overlap)");
   }();
   return k;
 }
@@ -379,8 +382,9 @@ constexpr bool kAutoWgmmaAtHeadDim64 = true;
 // (docs/BENCHMARKS.md, session 4): 0.280 ms overlapped, 0.312 ms without, 0.424 ms serial kernel.
 constexpr bool kAutoWsAtBlock128 = true;
 
-// The kernel that runs p: the forced one, else the serial wgmma kernel where it can run (sm_90a
-// build, cc 9.0, head dim 128; 64 too once kAutoWgmmaAtHeadDim64), else mma.sync.
+// The kernel that runs p: the forced one, else at blocks of 128 the warp-specialised wgmma kernel
+// with overlap, else the serial wgmma kernel where it can run (sm_90a build, cc 9.0, head dim 128;
+// 64 too with kAutoWgmmaAtHeadDim64), else mma.sync.
 PbsaKernel resolve_kernel(const PbsaParams& p) {
   PbsaKernel k = p.kernel == PbsaKernel::kAuto ? env_kernel() : p.kernel;
   // The serial wgmma pipeline measured fastest of the three at the Wan shape (218 vs 185 TF/s at

@@ -35,7 +35,8 @@ enum class Sm90Pipeline { kSerial, kDeferred, kDeferred3 };
 // warpgroup per (head, query tile[, split]). Same outputs and workspace as the mma.sync kernel.
 void launch_fwd_sm90(const KernelArgs& ka, bool fp16, int head_dim, int ctas, int splits, Sm90Pipeline pipe, cudaStream_t stream);
 // Launches the warp-specialised sm_90a kernel (pbsa_sm90_ws.cu): block_tokens a multiple of 128,
-// one CTA per (head, pair of query tiles[, split]), two consumer warpgroups and a TMA producer warp.
+// one CTA per (head, pair of query tiles[, split]), two consumer warpgroups and a TMA producer
+// warpgroup.
 // overlap: each warpgroup issues the next tile's Q.K^T before this tile's P.V (FlashAttention-3's
 // in-warpgroup pipelining); false: Q.K^T, softmax, P.V in turn.
 void launch_fwd_sm90_ws(const KernelArgs& ka, bool fp16, int head_dim, int splits, bool overlap, cudaStream_t stream);

@@ -1,8 +1,10 @@
-// Internal to the Hopper PBSA kernel (pbsa_sm90.cu): its shared-memory layout (128-byte-swizzled
-// K/V/Q tiles, stages, count tiles) and the wgmma shared-memory matrix descriptors that point into
-// it. Host and device, so the CPU test decodes these descriptors against the PTX ISA's canonical
-// layouts and checks every element each wgmma reads is the one the cp.async loader put there
-// (tests/kernels/test_pbsa.cpp, PbsaSm90Layout.*). Design: kernels/README.md ("Hopper path").
+// Internal to the Hopper PBSA kernels (pbsa_sm90.cu, pbsa_sm90_ws.cu): their shared-memory layouts
+// (128-byte-swizzled K/V/Q tiles, stages, count tiles, mbarriers) and the wgmma shared-memory matrix
+// descriptors that point into them. Host and device, so the CPU test decodes these descriptors
+// against the PTX ISA's canonical layouts and checks every element each wgmma reads is the one the
+// cp.async loader put there, and checks WsLayout's alignment (tests/kernels/test_pbsa.cpp,
+// PbsaSm90Layout.*). That TMA's 128-byte swizzle writes the same layout is checked only by the GPU
+// tests (the ws kernel against the CPU reference). Design: kernels/README.md ("Hopper path").
 #pragma once
 
 #include <cstddef>

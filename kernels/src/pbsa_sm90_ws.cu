@@ -1,4 +1,4 @@
-// PBSA forward for Hopper (sm_90a), blocks of 128 tokens and more: the contract of pbsa_sm90.cu (plan
+// PBSA forward for Hopper (sm_90a), blocks of 128 tokens: the contract of pbsa_sm90.cu (plan
 // rows of KV blocks, log-count bias, split-KV partials, per-tile mass log-sums), with the K/V traffic
 // of a query block shared by its two 64-row query tiles and the loads taken off the math warps.
 //   - One CTA per (head, pair of 64-row query tiles of one query block[, KV split]): two consumer
@@ -10,12 +10,14 @@
 //     layout the wgmma descriptors expect) for K and V, and a bulk copy for the tile's counts, into
 //     a ring of STAGES stages; `full` mbarriers carry the transaction bytes, consumers release a
 //     stage through its `empty` mbarrier (every consumer thread arrives). Q comes by TMA too.
-//   - Consumers run the serial wgmma step of pbsa_sm90.cu (Q.K^T with Q in registers, softmax,
-//     P.V) without any CTA-wide barrier: the two warpgroups drift apart, so one's softmax overlaps
-//     the other's GEMMs on the same SM.
+//   - Consumers run the wgmma step of pbsa_sm90.cu (Q.K^T with Q in registers, softmax, P.V)
+//     without any CTA-wide barrier, so the two warpgroups drift apart and one's softmax overlaps the
+//     other's GEMMs; with OVERLAP (kAuto's choice) each also issues the next tile's Q.K^T with this
+//     tile's P.V and runs the softmax while the P.V is in flight (FlashAttention-3).
 //   - The tensor maps are built per call on the host (cuTensorMapEncodeTiled through the runtime's
 //     driver entry point: no link to libcuda).
-// Built only for sm_90a; pbsa.cu dispatches here (PbsaKernel::kWgmmaWs) for block_tokens % 128 == 0.
+// Built only for sm_90a; pbsa.cu dispatches here (PbsaKernel::kWgmmaWs[Overlap]) at block_tokens 128
+// (pbsa_wgmma_ws_available; the kernel itself takes any multiple of 128).
 // Test: tests/kernels/test_pbsa.cpp (gpu label) runs every kernel against the CPU reference.
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -341,7 +343,11 @@ PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
     void* f = nullptr;
     cudaDriverEntryPointQueryResult q{};
+#if CUDART_VERSION >= 12050
     CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q));
+#else
+    CUDA_CHECK(cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &f, cudaEnableDefault, &q));
+#endif
     if (q != cudaDriverEntryPointSuccess || f == nullptr)
       throw std::runtime_error("pbsa sm90 ws: the driver has no cuTensorMapEncodeTiled");
     return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
@@ -350,7 +356,7 @@ PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
 }
 
 // Tensor map of a row-major [rows, D] 16-bit tensor, read in 64 x 64 boxes with 128-byte swizzle.
-CUtensorMap tile_map(const uint16_t* ptr, int64_t rows, int D, bool fp16) {
+CUtensorMap tile_map(const char* name, const uint16_t* ptr, int64_t rows, int D, bool fp16) {
   CUtensorMap m{};
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(D), static_cast<cuuint64_t>(rows)};
   const cuuint64_t strides[1] = {static_cast<cuuint64_t>(D) * 2};
@@ -359,7 +365,9 @@ CUtensorMap tile_map(const uint16_t* ptr, int64_t rows, int D, bool fp16) {
   const CUresult r = encode_fn()(&m, fp16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2,
                                  const_cast<uint16_t*>(ptr), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) throw std::runtime_error("pbsa sm90 ws: cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r));
+  if (r != CUDA_SUCCESS)
+    throw std::runtime_error(std::string("pbsa sm90 ws: cuTensorMapEncodeTiled failed for ") + name + " (" + std::to_string(rows) + " rows x " +
+                             std::to_string(D) + ", CUresult " + std::to_string(r) + ")");
   return m;
 }
 
@@ -374,9 +382,11 @@ void launch_ws(const KernelArgs& ka, int ctas, int splits, bool fp16, cudaStream
   (void)configured;
   const int64_t q_rows = static_cast<int64_t>(ka.heads) * ka.q_blocks * ka.block_tokens;
   const int64_t kv_rows = static_cast<int64_t>(ka.heads) * ka.kv_blocks * ka.block_tokens;
-  if (kv_rows > INT32_MAX || q_rows > INT32_MAX) throw std::invalid_argument("pbsa sm90 ws: more than 2^31 rows");
-  const CUtensorMap tq = tile_map(ka.q, q_rows, D, fp16), tk = tile_map(ka.k, kv_rows, D, fp16),
-                    tv = tile_map(ka.v, kv_rows, D, fp16);
+  if (kv_rows > INT32_MAX || q_rows > INT32_MAX)  // TMA coordinates are 32-bit
+    throw std::invalid_argument("pbsa sm90 ws: " + std::to_string(q_rows) + " query rows / " + std::to_string(kv_rows) +
+                                " KV rows, at most 2^31 - 1 each");
+  const CUtensorMap tq = tile_map("q", ka.q, q_rows, D, fp16), tk = tile_map("k", ka.k, kv_rows, D, fp16),
+                    tv = tile_map("v", ka.v, kv_rows, D, fp16);
   pbsa_fwd_sm90_ws_kernel<T, D, kWsStages, OVERLAP><<<dim3(ctas, splits), kWsThreads, smem, stream>>>(ka, tq, tk, tv);
   CUDA_CHECK(cudaGetLastError());
 }
@@ -395,8 +405,8 @@ void launch_ws_dtype(const KernelArgs& ka, int ctas, int splits, bool fp16, int 
 }  // namespace
 
 void launch_fwd_sm90_ws(const KernelArgs& ka, bool fp16, int head_dim, int splits, bool overlap, cudaStream_t stream) {
-  if (head_dim != 64 && head_dim != 128) throw std::invalid_argument("pbsa sm90 ws: head_dim " + std::to_string(head_dim));
-  if (ka.block_tokens % (2 * kTile) != 0) throw std::invalid_argument("pbsa sm90 ws: block_tokens " + std::to_string(ka.block_tokens));
+  if (head_dim != 64 && head_dim != 128) throw std::invalid_argument("pbsa sm90 ws: head_dim " + std::to_string(head_dim) + " (64 or 128)");
+  if (ka.block_tokens % (2 * kTile) != 0) throw std::invalid_argument("pbsa sm90 ws: block_tokens " + std::to_string(ka.block_tokens) + " (a multiple of 128)");
   const int ctas = ka.heads * ka.q_blocks * (ka.block_tokens / (2 * kTile));
   if (overlap) launch_ws_dtype<true>(ka, ctas, splits, fp16, head_dim, stream);
   else launch_ws_dtype<false>(ka, ctas, splits, fp16, head_dim, stream);

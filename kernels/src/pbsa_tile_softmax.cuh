@@ -1,5 +1,5 @@
-// Internal to the PBSA CUDA kernels (pbsa.cu: mma.sync, pbsa_sm90.cu: wgmma): the per-KV-tile
-// softmax step both kernels run on the same per-warp row layout (16 rows a warp, S and O in the
+// Internal to the PBSA CUDA kernels (pbsa.cu: mma.sync; pbsa_sm90.cu, pbsa_sm90_ws.cu: wgmma): the per-KV-tile
+// softmax step every kernel runs on the same per-warp row layout (16 rows a warp, S and O in the
 // m16n8 accumulator layout: this thread holds rows lane/4 and lane/4 + 8, columns 2 * (lane & 3)
 // + {0, 1} of every n8 tile). Header-only and fully inlined with compile-time sizes, so each
 // kernel compiles to the code it had when the step was written out in it (no shared memory, no

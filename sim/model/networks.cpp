@@ -305,9 +305,17 @@ std::vector<std::string> WorldModel::load_matching(const std::map<std::string, a
   };
   // latent_scale normalises what this encoder produces: it only means something with the
   // encoder it was measured on.
+  // The same encoder means the same set of encoder tensors on both sides, all matching (a file
+  // with more residual blocks per level would otherwise pass: ours would all be found in it).
   bool whole_encoder = true;
+  size_t mine_encoder = 0, file_encoder = 0;
   for (const auto& [name, t] : mine)
-    if (name.rfind("tokenizer.encoder.", 0) == 0) whole_encoder = whole_encoder && matches(name);
+    if (name.rfind("tokenizer.encoder.", 0) == 0) {
+      ++mine_encoder;
+      whole_encoder = whole_encoder && matches(name);
+    }
+  for (const auto& [name, t] : tensors) file_encoder += name.rfind("tokenizer.encoder.", 0) == 0;
+  whole_encoder = whole_encoder && mine_encoder == file_encoder;
   std::vector<std::string> fresh;
   for (auto& [name, t] : mine) {
     if (matches(name) && (name != "tokenizer.latent_scale" || whole_encoder)) t.copy_(tensors.at(name).to(t.dtype()));

@@ -322,6 +322,7 @@ class Trainer {
     if (fresh) f << "stage,psnr_db,frames,elapsed_s\n";
     f << stage << ',' << tokenizer_psnr_db_ << ',' << tokenizer_psnr_frames_ << ','
       << std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() << '\n';
+    if (!f) throw std::runtime_error("train: cannot append to " + tokenizer_csv_);
     char db[32];
     std::snprintf(db, sizeof db, "%.2f", tokenizer_psnr_db_);
     note("tokenizer after stage " + stage + ": reconstruction PSNR " + db + " dB on " + std::to_string(tokenizer_psnr_frames_) + " held-out frames");

@@ -497,7 +497,7 @@ TEST(PbsaGpu, KernelsAgree) {
       EXPECT_LE(rel_err(b.out, a.out), 2e-3) << "kernel " << static_cast<int>(k);
       EXPECT_LE(rel_err(b.mass, a.mass), 2e-3) << "kernel " << static_cast<int>(k);
     }
-    // Blocks of 128: the warp-specialised kernel against the serial one and mma.sync.
+    // Blocks of 128: the warp-specialised kernels against mma.sync.
     Problem p128 = make_problem(2, 3, 30, 128, D, 25, PbsaDtype::kBf16, 1, true, 12);
     p128.p.kernel = PbsaKernel::kMmaSync;
     const Outputs m = run_cuda(p128);

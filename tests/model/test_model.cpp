@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -216,6 +217,26 @@ TEST(WorldModel, LoadMatchingCopiesSameNameAndShapeOnly) {
   EXPECT_TRUE(fresh_set.count("tokenizer.latent_scale"));
   EXPECT_FALSE(fresh_set.count("dit.embed.bias"));
   EXPECT_FALSE(fresh_set.count("tokenizer.encoder.conv_in.weight"));
+}
+
+TEST(WorldModel, LoadMatchingCopiesLatentScaleOnlyWithTheSameEncoder) {
+  torch::NoGradGuard ng;
+  WorldModel same(named_config("tiny"));
+  same.tokenizer->latent_scale.fill_(3.5);
+  WorldModel to(named_config("tiny"));
+  std::vector<std::string> fresh = to.load_matching(same.state_dict());
+  EXPECT_EQ(std::count(fresh.begin(), fresh.end(), "tokenizer.latent_scale"), 0);
+  EXPECT_FLOAT_EQ(to.tokenizer->latent_scale.item<float>(), 3.5f);
+  // A file whose encoder has more residual blocks contains every tensor of ours (same names, same
+  // shapes) and more: another network, so its scale must not come along.
+  ModelConfig deeper_c = named_config("tiny");
+  deeper_c.ae_res_blocks = named_config("tiny").ae_res_blocks + 1;
+  WorldModel deeper(deeper_c);
+  deeper.tokenizer->latent_scale.fill_(7.0);
+  WorldModel to2(named_config("tiny"));
+  fresh = to2.load_matching(deeper.state_dict());
+  EXPECT_EQ(std::count(fresh.begin(), fresh.end(), "tokenizer.latent_scale"), 1);
+  EXPECT_FLOAT_EQ(to2.tokenizer->latent_scale.item<float>(), 1.0f);
 }
 
 TEST(Anchors, LastFrameOfThePreviousChunkPerSequence) {
