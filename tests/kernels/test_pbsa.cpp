@@ -366,9 +366,10 @@ std::string describe_out_mismatch(const Outputs& got, const Outputs& want, int D
   return s + "; lse max abs err " + std::to_string(lse_abs_err(got.lse, want.lse));
 }
 
-void expect_matches(const Problem& pr, const std::string& what) {
+// The CUDA outputs of pr against the CPU reference's outputs of `reference` (pr itself by default).
+void expect_matches(const Problem& pr, const std::string& what, const Problem* reference = nullptr) {
   SCOPED_TRACE(what);
-  const Outputs want = run_cpu(pr), got = run_cuda(pr);
+  const Outputs want = run_cpu(reference ? *reference : pr), got = run_cuda(pr);
   constexpr double kTol = 1e-2;  // bf16 probabilities in P.V and ex2.approx against a double reference
   const double e_out = rel_err(got.out, want.out);
   EXPECT_TRUE(e_out <= kTol) << "out rel err " << e_out << "; "
@@ -453,6 +454,55 @@ TEST(PbsaGpu, MatchesCpuReference) {
   }
   if (ran_wgmma == 0)
     std::printf("note: the wgmma kernel did not run (needs an sm_90 device and an sm_90a build)\n");
+}
+
+TEST(PbsaGpu, OutOfRangeIdsAndCountsAreMasked) {
+  // The kernels' contract for a plan that breaks the rules (pbsa.h): ids outside [0, N) are empty
+  // blocks and counts are clamped to [0, width]. So a plan with such entries must give exactly
+  // what the same plan without them gives on the CPU reference (which itself rejects them). Rows
+  // stay ascending: -1 goes first, N + 3 last.
+  SW_REQUIRE_CUDA();
+  const Shape shapes[] = {
+      {2, 3, 12, 64, 64, 10, PbsaDtype::kBf16, 1, true},
+      {2, 3, 12, 64, 128, 10, PbsaDtype::kBf16, 3, true},
+      {2, 2, 10, 128, 128, 8, PbsaDtype::kBf16, 1, true},
+      {2, 2, 10, 128, 64, 8, PbsaDtype::kFp16, 2, true},
+  };
+  int ran = 0;
+  for (const KernelCase& kc : kKernels) {
+    uint32_t seed = 300;
+    for (const Shape& sh : shapes) {
+      Problem clean = make_problem(sh.H, sh.Qb, sh.N, sh.B, sh.D, sh.width, sh.dtype, sh.splits, sh.mass, seed++);
+      clean.p.kernel = kc.kernel;
+      if (!can_run(clean.p, kc.kernel)) continue;
+      Problem bad = clean;
+      const int width = sh.width;
+      int added = 0;
+      for (size_t row = 0; row < bad.rows.size(); ++row) {
+        const int cnt = static_cast<int>(clean.rows[row]);
+        int64_t* idx = bad.index.data() + row * width;
+        if (row == 0) {
+          bad.rows[row] = -4;  // negative: clamped to an empty row
+        } else if (cnt == width) {
+          bad.rows[row] = width + 5;  // past the width: clamped
+        } else if (row % 2) {
+          idx[cnt] = sh.N + 3;
+          bad.rows[row] = cnt + 1;
+          ++added;
+        } else {
+          for (int e = cnt; e > 0; --e) idx[e] = idx[e - 1];
+          idx[0] = -1;
+          bad.rows[row] = cnt + 1;
+          ++added;
+        }
+      }
+      ASSERT_GT(added, 0);
+      ++ran;
+      expect_matches(bad, std::string(kc.name) + " B" + std::to_string(sh.B) + " D" + std::to_string(sh.D) + " splits " +
+                              std::to_string(sh.splits), &clean);
+    }
+  }
+  EXPECT_GT(ran, 0);
 }
 
 TEST(PbsaGpu, DeterministicAndSplitInvariant) {
