@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace sw::test {
 
@@ -25,6 +27,15 @@ inline CliResult run_cli(const std::string& args) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// An empty folder of this test process under the system temp dir (removed first if a previous
+// run with the same pid left it).
+inline std::filesystem::path fresh_dir(const std::string& tag) {
+  const std::filesystem::path d = std::filesystem::temp_directory_path() / ("sw_" + tag + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
 }
 
 }  // namespace sw::test

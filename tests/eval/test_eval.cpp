@@ -17,9 +17,7 @@ namespace fs = std::filesystem;
 using test::run_cli;
 
 TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
-  const fs::path dir = fs::temp_directory_path() / ("sw_eval_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("eval");
   const std::string model = (dir / "tiny.safetensors").string();
   ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
   const auto r = run_cli("eval --model " + model + " --seeds 1 --horizons 0.5,1 --drift-seconds 2 --revisit-seconds 12 --device cpu --out " + (dir / "out").string());

@@ -104,9 +104,7 @@ TEST(Train, StopsAtTimeLimitAndResumes) {
 }
 
 TEST(Train, DecoderFineTuneKeepsTheEncoder) {
-  const fs::path dir = fs::temp_directory_path() / ("sw_train_dec_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("train_dec");
   const std::string init = (dir / "init.safetensors").string();
   ASSERT_EQ(run_cli("model init --config tiny --out " + init).exit_code, 0);
   auto r = run_cli("train --device cpu --init " + init + " --out " + (dir / "run").string() +
@@ -132,9 +130,7 @@ TEST(Train, DecoderFineTuneKeepsTheEncoder) {
 }
 
 TEST(Train, InitPartialCopiesMatchingTensorsAndKeepsTheRestFresh) {
-  const fs::path dir = fs::temp_directory_path() / ("sw_train_partial_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("train_partial");
   // An older model: the plain tokenizer with other latent channels, random everywhere (a fresh
   // init has zero gates, which would make "copied" and "fresh" look alike).
   model::ModelConfig old_c = model::named_config("tiny");
