@@ -23,6 +23,7 @@
 
 #include "cuda_check.h"
 #include "pbsa_common.h"
+#include "pbsa_cta_work.cuh"
 #include "pbsa_cuda.h"
 #include "pbsa_tile_softmax.cuh"
 #include "sparseworld/pbsa.h"
@@ -32,13 +33,13 @@ namespace sw::kernels {
 namespace {
 
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kWarpRows = 16;  // rows of one m16n8k16 A fragment: each warp owns 16 query rows
 constexpr int kChunkElems = 8; // 16-byte cp.async / ldmatrix row chunk = 8 16-bit elements
 constexpr int kCombineThreads = 256;
 constexpr int kMassWarps = 8;  // warps per CTA of the mass kernel (one (head, block) each)
 
 using pbsa::KernelArgs;
+using pbsa::CtaWork;
 using pbsa::kFullMask;
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
@@ -129,31 +130,10 @@ pbsa_fwd_kernel(const KernelArgs args) {
   auto stage_c = [&](int s) { return reinterpret_cast<float*>(stage_v(s) + S::kTileElems); };
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int B = args.block_tokens, N = args.kv_blocks;
-  const int qtiles = B / TILE, subs = qtiles;  // query tiles per query block = KV tiles per KV block
-  const int qt = blockIdx.x % qtiles;
-  const int hq = blockIdx.x / qtiles;  // h * Qb + qb
-  const int h = hq / args.q_blocks;
-  const int split = blockIdx.y;
-  const int64_t* idx_row = args.plan_index + static_cast<int64_t>(hq) * args.plan_width;
-  const int64_t cnt64 = args.plan_count[hq];
-  const int cnt = static_cast<int>(cnt64 < 0 ? 0 : (cnt64 > args.plan_width ? args.plan_width : cnt64));
-  const int n_tiles = cnt * subs;
-  int t_begin = 0, t_end = n_tiles;
-  if (args.splits > 1) {
-    const int per = (n_tiles + args.splits - 1) / args.splits;
-    t_begin = min(split * per, n_tiles);
-    t_end = min(t_begin + per, n_tiles);
-  }
-
-  // KV tile t -> (block id, first token); out-of-range ids load block 0 and are masked.
-  auto tile_src = [&](int t, bool& ok) -> int64_t {
-    const int e = t / subs, sub = t - e * subs;
-    int64_t n = __ldg(idx_row + e);
-    ok = n >= 0 && n < N;
-    if (!ok) n = 0;
-    return (static_cast<int64_t>(h) * N + n) * B + static_cast<int64_t>(sub) * TILE;
-  };
+  const int B = args.block_tokens;
+  const CtaWork<TILE> work(args);
+  const int subs = work.subs, qt = work.qt, hq = work.hq, split = work.split, t_begin = work.t_begin, t_end = work.t_end;
+  auto tile_src = [&](int t, bool& ok) { return work.tile_src(args, t, ok); };
   auto load_kv = [&](int t, int s) {
     bool ok;
     const int64_t tok = tile_src(t, ok);
@@ -162,7 +142,7 @@ pbsa_fwd_kernel(const KernelArgs args) {
     for (int i = tid; i < TILE / 4; i += kThreads) cp_async16(stage_c(s) + i * 4, args.count + tok + i * 4);
   };
 
-  const int64_t q_row0 = static_cast<int64_t>(hq) * B + static_cast<int64_t>(qt) * TILE;  // first row of the tile
+  const int64_t q_row0 = work.q_row0;
   if (t_begin < t_end) {
     load_tile<D, TILE, kThreads>(sQ, args.q + q_row0 * D, tid);
     load_kv(t_begin, 0);
@@ -235,20 +215,7 @@ pbsa_fwd_kernel(const KernelArgs args) {
   // Epilogue: normalise, write out (final or this split's partial) and lse.
   float* out = args.out + static_cast<int64_t>(split) * args.heads * args.q_blocks * B * D;
   float* lse = args.lse + static_cast<int64_t>(split) * args.heads * args.q_blocks * B;
-#pragma unroll
-  for (int hr = 0; hr < 2; ++hr) {
-    float l = l_run[hr];
-    l += __shfl_xor_sync(kFullMask, l, 1);
-    l += __shfl_xor_sync(kFullMask, l, 2);
-    const bool live = l > 0.f;
-    const float inv = live ? 1.f / l : 0.f;
-    const int64_t row = q_row0 + wrow + (lane >> 2) + hr * 8;
-    float* orow = out + row * D + (lane & 3) * 2;
-#pragma unroll
-    for (int j = 0; j < kDTiles; ++j)
-      *reinterpret_cast<float2*>(orow + j * 8) = make_float2(o[j][2 * hr] * inv, o[j][2 * hr + 1] * inv);
-    if ((lane & 3) == 0) lse[row] = live ? (m_run[hr] + log2f(l)) * kLn2 : -INFINITY;
-  }
+  pbsa::store_rows<D>(out, lse, q_row0 + wrow, lane, o, m_run, l_run);
 }
 
 // Merges split partials in fixed split order: lse = log sum_s exp(lse_s), out = sum_s w_s out_s.

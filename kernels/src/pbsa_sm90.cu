@@ -30,6 +30,7 @@
 #include <string>
 
 #include "cuda_check.h"
+#include "pbsa_cta_work.cuh"
 #include "pbsa_cuda.h"
 #include "pbsa_sm90_layout.h"
 #include "pbsa_sm90_ops.cuh"
@@ -77,31 +78,10 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
   auto stage_c = [&](int s) { return reinterpret_cast<const float*>(base_ptr + L::kCount) + s * kTile; };
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int B = args.block_tokens, N = args.kv_blocks;
-  const int subs = B / kTile;  // query tiles per query block = KV tiles per KV block
-  const int qt = blockIdx.x % subs;
-  const int hq = blockIdx.x / subs;  // h * Qb + qb
-  const int h = hq / args.q_blocks;
-  const int split = blockIdx.y;
-  const int64_t* idx_row = args.plan_index + static_cast<int64_t>(hq) * args.plan_width;
-  const int64_t cnt64 = args.plan_count[hq];
-  const int cnt = static_cast<int>(cnt64 < 0 ? 0 : (cnt64 > args.plan_width ? args.plan_width : cnt64));
-  const int n_tiles = cnt * subs;
-  int t_begin = 0, t_end = n_tiles;
-  if (args.splits > 1) {
-    const int per = (n_tiles + args.splits - 1) / args.splits;
-    t_begin = min(split * per, n_tiles);
-    t_end = min(t_begin + per, n_tiles);
-  }
-
-  // KV tile t -> (block id, first token); out-of-range ids load block 0 and are masked.
-  auto tile_src = [&](int t, bool& ok) -> int64_t {
-    const int e = t / subs, sub = t - e * subs;
-    int64_t n = __ldg(idx_row + e);
-    ok = n >= 0 && n < N;
-    if (!ok) n = 0;
-    return (static_cast<int64_t>(h) * N + n) * B + static_cast<int64_t>(sub) * kTile;
-  };
+  const int B = args.block_tokens;
+  const CtaWork<kTile> work(args);
+  const int subs = work.subs, qt = work.qt, hq = work.hq, split = work.split, t_begin = work.t_begin, t_end = work.t_end;
+  auto tile_src = [&](int t, bool& ok) { return work.tile_src(args, t, ok); };
   auto load_kv = [&](int t, int s) {
     bool ok;
     const int64_t tok = tile_src(t, ok);
@@ -111,7 +91,7 @@ __global__ void __launch_bounds__(kThreads) pbsa_fwd_sm90_kernel(const KernelArg
       cp_async16(static_cast<uint32_t>(__cvta_generic_to_shared(stage_c(s))) + tid * 16, args.count + tok + tid * 4);
   };
 
-  const int64_t q_row0 = static_cast<int64_t>(hq) * B + static_cast<int64_t>(qt) * kTile;
+  const int64_t q_row0 = work.q_row0;
   if (t_begin < t_end) {
     load_tile<D>(sQ, args.q + q_row0 * D, tid);
     load_kv(t_begin, 0);

@@ -1,8 +1,8 @@
 // Internal to the Hopper PBSA kernels (pbsa_sm90.cu: one warpgroup, cp.async; pbsa_sm90_ws.cu: two
-// consumer warpgroups fed by a TMA producer warp): the PTX wrappers both use (cp.async, ldmatrix,
-// proxy fences, wgmma with register A, the accumulator "fence" that keeps reads behind a wait) and
-// the per-warp epilogue. Header-only, fully inlined: each kernel compiles to the code it had when
-// these were written out in it. Built for sm_90a only (the wgmma wrappers exist under
+// consumer warpgroups fed by a TMA producer warpgroup): the PTX wrappers both use (cp.async,
+// ldmatrix, proxy fences, wgmma with register A, the accumulator "fence" that keeps reads behind a
+// wait). Header-only, fully inlined: each kernel compiles to the code it had when these were
+// written out in it. Built for sm_90a only (the wgmma wrappers exist under
 // SW_SM90_DEVICE). Design: kernels/README.md ("Hopper path").
 // Test: tests/kernels/test_pbsa.cpp (gpu label) runs both kernels against the CPU reference.
 #pragma once
@@ -19,7 +19,6 @@
 
 namespace sw::kernels::pbsa::sm90 {
 
-constexpr float kLn2 = 0.6931471805599453f;
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define SW_SM90_DEVICE 1
 #endif
@@ -146,27 +145,5 @@ struct Fp16 {
   __device__ __forceinline__ static void pv(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) { wgmma_rs_n128_tb_f16(d, a, db); }
 #endif
 };
-
-// Epilogue of one warp's 16 rows (rows lane/4 and lane/4 + 8 of the warp, from global row
-// `row0`): O normalised by the row sum, natural-log LSE; a row with no live token gets 0 and -inf.
-// out/lse point at this split's partials (or the final outputs without a split).
-template <int D>
-__device__ __forceinline__ void store_rows(float* out, float* lse, int64_t row0, int lane, const float (&o)[D / 8][4],
-                                           const float (&m_run)[2], const float (&l_run)[2]) {
-#pragma unroll
-  for (int hr = 0; hr < 2; ++hr) {
-    float l = l_run[hr];
-    l += __shfl_xor_sync(kFullMask, l, 1);
-    l += __shfl_xor_sync(kFullMask, l, 2);
-    const bool live = l > 0.f;
-    const float inv = live ? 1.f / l : 0.f;
-    const int64_t row = row0 + (lane >> 2) + hr * 8;
-    float* orow = out + row * D + (lane & 3) * 2;
-#pragma unroll
-    for (int j = 0; j < D / 8; ++j)
-      *reinterpret_cast<float2*>(orow + j * 8) = make_float2(o[j][2 * hr] * inv, o[j][2 * hr + 1] * inv);
-    if ((lane & 3) == 0) lse[row] = live ? (m_run[hr] + log2f(l)) * kLn2 : -INFINITY;
-  }
-}
 
 }  // namespace sw::kernels::pbsa::sm90

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "cuda_check.h"
+#include "pbsa_cta_work.cuh"
 #include "pbsa_cuda.h"
 #include "pbsa_sm90_layout.h"
 #include "pbsa_sm90_ops.cuh"
@@ -106,31 +107,10 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   const unsigned char* const base_ptr = smem_raw + (base - raw);
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int B = args.block_tokens, N = args.kv_blocks;
-  const int subs = B / kTile;  // query tiles per query block = KV tiles per KV block (even here)
-  const int pairs = subs / 2;
-  const int qp = blockIdx.x % pairs;
-  const int hq = blockIdx.x / pairs;  // h * Qb + qb
-  const int h = hq / args.q_blocks;
-  const int split = blockIdx.y;
-  const int64_t* idx_row = args.plan_index + static_cast<int64_t>(hq) * args.plan_width;
-  const int64_t cnt64 = args.plan_count[hq];
-  const int cnt = static_cast<int>(cnt64 < 0 ? 0 : (cnt64 > args.plan_width ? args.plan_width : cnt64));
-  const int n_tiles = cnt * subs;
-  int t_begin = 0, t_end = n_tiles;
-  if (args.splits > 1) {
-    const int per = (n_tiles + args.splits - 1) / args.splits;
-    t_begin = min(split * per, n_tiles);
-    t_end = min(t_begin + per, n_tiles);
-  }
-  // KV tile t -> first row (token) in [H * N * B]; out-of-range ids load block 0 and are masked.
-  auto tile_row = [&](int t, bool& ok) -> int64_t {
-    const int e = t / subs, sub = t - e * subs;
-    int64_t n = __ldg(idx_row + e);
-    ok = n >= 0 && n < N;
-    if (!ok) n = 0;
-    return (static_cast<int64_t>(h) * N + n) * B + static_cast<int64_t>(sub) * kTile;
-  };
+  const int B = args.block_tokens;
+  const CtaWork<kTile, 2> work(args);  // this CTA: query tiles work.qt and work.qt + 1 of one block
+  const int subs = work.subs, hq = work.hq, split = work.split, t_begin = work.t_begin, t_end = work.t_end;
+  auto tile_row = [&](int t, bool& ok) { return work.tile_src(args, t, ok); };
 
   if (tid == 0) {
     for (int s = 0; s < STAGES; ++s) {
@@ -142,7 +122,7 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   }
   __syncthreads();
 
-  const int64_t q_row_pair = static_cast<int64_t>(hq) * B + static_cast<int64_t>(qp) * 2 * kTile;
+  const int64_t q_row_pair = work.q_row0;
   if (warp >= kConsumerWarps) {  // producer warpgroup: one thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegs));
     if (warp == kConsumerWarps && lane == 0 && t_begin < t_end) {
@@ -169,9 +149,9 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   }
 
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegs));
-  // Consumers: warpgroup g takes query tile 2 qp + g of the block.
+  // Consumers: warpgroup g takes query tile work.qt + g of the block.
   const int g = warp / 4;
-  const int qt = qp * 2 + g;
+  const int qt = work.qt + g;
   const int wrow = (warp & 3) * 16;  // the wgmma accumulator rows of this warp
   const uint32_t sQ = base + L::kQ + g * L::kTileBytes;
 

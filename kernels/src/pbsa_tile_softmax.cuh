@@ -1,6 +1,6 @@
 // Internal to the PBSA CUDA kernels (pbsa.cu: mma.sync; pbsa_sm90.cu, pbsa_sm90_ws.cu: wgmma): the per-KV-tile
-// softmax step every kernel runs on the same per-warp row layout (16 rows a warp, S and O in the
-// m16n8 accumulator layout: this thread holds rows lane/4 and lane/4 + 8, columns 2 * (lane & 3)
+// softmax step and the epilogue (store_rows) every kernel runs on the same per-warp row layout
+// (16 rows a warp, S and O in the m16n8 accumulator layout: this thread holds rows lane/4 and lane/4 + 8, columns 2 * (lane & 3)
 // + {0, 1} of every n8 tile). Header-only and fully inlined with compile-time sizes, so each
 // kernel compiles to the code it had when the step was written out in it (no shared memory, no
 // barrier). Design: kernels/README.md ("Pipelining and softmax", "Block mass").
@@ -15,6 +15,7 @@
 namespace sw::kernels::pbsa {
 
 constexpr unsigned kFullMask = 0xffffffffu;
+constexpr float kLn2 = 0.6931471805599453f;  // the kernels keep logits in log2; LSE is natural
 
 __device__ __forceinline__ float fast_exp2(float x) {
   float y;
@@ -114,6 +115,28 @@ __device__ __forceinline__ void tile_softmax(const float (&s)[NT][4], float (&p)
   float alpha[2];
   tile_softmax_deferred(s, p, alpha, m_run, l_run, counts, ok, scale_log2, lane, tile_ls, ls_slot);
   scale_rows(o, alpha);
+}
+
+// Epilogue of one warp's 16 rows (rows lane/4 and lane/4 + 8 of the warp, from global row
+// `row0`): O normalised by the row sum, natural-log LSE; a row with no live token gets 0 and -inf.
+// out/lse point at this split's partials (or the final outputs without a split).
+template <int D>
+__device__ __forceinline__ void store_rows(float* out, float* lse, int64_t row0, int lane, const float (&o)[D / 8][4],
+                                           const float (&m_run)[2], const float (&l_run)[2]) {
+#pragma unroll
+  for (int hr = 0; hr < 2; ++hr) {
+    float l = l_run[hr];
+    l += __shfl_xor_sync(kFullMask, l, 1);
+    l += __shfl_xor_sync(kFullMask, l, 2);
+    const bool live = l > 0.f;
+    const float inv = live ? 1.f / l : 0.f;
+    const int64_t row = row0 + (lane >> 2) + hr * 8;
+    float* orow = out + row * D + (lane & 3) * 2;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j)
+      *reinterpret_cast<float2*>(orow + j * 8) = make_float2(o[j][2 * hr] * inv, o[j][2 * hr + 1] * inv);
+    if ((lane & 3) == 0) lse[row] = live ? (m_run[hr] + log2f(l)) * kLn2 : -INFINITY;
+  }
 }
 
 }  // namespace sw::kernels::pbsa
