@@ -7,32 +7,61 @@ little-endian int32 file [heads, q_blocks, kept] of ascending KV block ids per (
 Here every kept block is a *full* block of Flex's BlockMask (no mask_mod evaluated inside it), with
 Flex's block size set to ours (64 x 64 or 128 x 128), so Flex runs exactly the same block pairs as PBSA. Token
 counts are padded to whole blocks, as PBSA's are (Wan: 4680 -> 4736 query, 32760 -> 32768 KV tokens).
-bf16, flex_attention under torch.compile, CUDA events after warm-up, median of 30 runs.
+bf16, flex_attention under torch.compile, CUDA events after warm-up, median of 30 runs, each call
+queued behind a spin kernel so the events time the GPU (the C++ benchmark does the same).
 
 Usage: python3 scripts/bench_flex.py DIR [--json FILE]
 """
 import argparse
 import json
 import os
+import time
 
 import numpy as np
 import torch
 from torch.nn.attention.flex_attention import BlockMask, flex_attention
 
 WARMUP, RUNS = 5, 30
+# As the C++ benchmark: a spin kernel queued ahead of each timed call outlasts the host's enqueue
+# (Python, guards and the compiled wrapper), so the events time the GPU's work, not the launch path.
+# The spin is at least MIN_SPIN_MS and 4x the slowest enqueue seen in warm-up.
+MIN_SPIN_MS = 2.0
+
+
+def spin_cycles_per_ms():
+    """SM clock cycles per millisecond of torch.cuda._sleep, measured (CUDA 13 drops clockRate)."""
+    cycles = 10_000_000
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda._sleep(cycles)  # warm-up: module load
+    a.record()
+    torch.cuda._sleep(cycles)
+    b.record()
+    b.synchronize()
+    return cycles / a.elapsed_time(b)
 
 
 def time_ms(fn):
+    warm = []
     for _ in range(WARMUP):
+        t0 = time.perf_counter()
         fn()
-    out = []
+        warm.append((time.perf_counter() - t0) * 1e3)
+        torch.cuda.synchronize()
+    spin_ms = max(MIN_SPIN_MS, 4 * max(warm[1:]))
+    spin_cycles = int(spin_ms * spin_cycles_per_ms())
+    out, exposed = [], 0
     for _ in range(RUNS):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        torch.cuda._sleep(spin_cycles)
+        t0 = time.perf_counter()
         a.record()
         fn()
         b.record()
+        exposed += (time.perf_counter() - t0) * 1e3 > 0.8 * spin_ms
         b.synchronize()
         out.append(a.elapsed_time(b))
+    if exposed:
+        print(f"bench_flex: warning: {exposed} of {RUNS} runs enqueued for over 80% of the {spin_ms:.1f} ms spin")
     return sorted(out)[RUNS // 2]
 
 
