@@ -77,7 +77,7 @@ TEST(ModelConfig, FilesFromBeforeTheResBlockFieldLoadWithoutItAndBadValuesAreNam
   }
 }
 
-// The tokenizer of the first shipped model (assets/): ae_res_blocks 0, latent_channels 8.
+// The tokenizer of the models shipped until session 5 (run 8): ae_res_blocks 0, latent_channels 8.
 ModelConfig shipped_tokenizer_config() {
   ModelConfig c = named_config("default");
   c.latent_channels = 8;
@@ -94,7 +94,7 @@ std::map<std::string, std::vector<int64_t>> tokenizer_shapes(const ModelConfig& 
 }
 
 TEST(Tokenizer, NoResBlocksIsTheShippedLayout) {
-  // Names and shapes the shipped weights files hold (written before res blocks existed).
+  // Names and shapes the run-8 weights files hold (written before res blocks existed).
   const std::map<std::string, std::vector<int64_t>> want = {
       {"tokenizer.encoder.0.weight", {64, 3, 3, 3}},  {"tokenizer.encoder.0.bias", {64}},
       {"tokenizer.encoder.2.weight", {64, 64, 4, 4}}, {"tokenizer.encoder.2.bias", {64}},
@@ -108,13 +108,29 @@ TEST(Tokenizer, NoResBlocksIsTheShippedLayout) {
       {"tokenizer.decoder.11.weight", {3, 64, 3, 3}}, {"tokenizer.decoder.11.bias", {3}},
       {"tokenizer.latent_scale", {1}}};
   EXPECT_EQ(tokenizer_shapes(shipped_tokenizer_config()), want);
-  // And the shipped model itself still loads (its config has no ae_res_blocks field).
+  // A model of that layout still saves and loads (files without the ae_res_blocks field: see
+  // FilesFromBeforeTheResBlockField...).
+  const std::string path = temp_path("old_layout.safetensors");
+  save_model(WorldModel(shipped_tokenizer_config()), path);
+  auto old = load_model(path, at::kCPU, at::kFloat);
+  EXPECT_EQ(old->config.ae_res_blocks, 0);
+  EXPECT_EQ(old->config.latent_channels, 8);
+}
+
+TEST(ShippedModel, LoadsWithTheDefaultConfigInTwoShardsUnder16MB) {
+  // Since session 5 the shipped model (run 11) has the default config's residual tokenizer.
   const std::string shipped = std::string(SW_SOURCE_DIR) + "/assets/model.safetensors";
   ModelInfo info;
   auto m = load_model(shipped, at::kCPU, at::kFloat, &info);
-  EXPECT_EQ(m->config.ae_res_blocks, 0);
-  EXPECT_EQ(m->config.latent_channels, 8);
-  EXPECT_EQ(info.files.size(), 2u);
+  EXPECT_EQ(config_to_json(m->config), config_to_json(named_config("default")));
+  ASSERT_EQ(info.files.size(), 2u);
+  int64_t total = 0;
+  for (const auto& f : info.files) {
+    const auto bytes = static_cast<int64_t>(fs::file_size(f));
+    EXPECT_LE(bytes, 16 * 1000 * 1000) << f;
+    total += bytes;
+  }
+  EXPECT_LE(total, 32 * 1000 * 1000);
 }
 
 namespace ref {
