@@ -68,6 +68,17 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
+  // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
+  // freeze on one wall: with and without the persistent memory).
+  auto& sf = o->params.attention.sparse_forcing;
+  cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")->capture_default_str();
+  cmd->add_option("--sf-neighbour-frames", sf.neighbour_frames, "Sparse-forcing: recent frames whose nearby blocks are always kept")
+      ->capture_default_str();
+  cmd->add_option("--sf-memory", sf.use_memory, "Sparse-forcing: attend to and update the persistent memory (true/false)")
+      ->capture_default_str();
+  cmd->add_option("--sf-merge-threshold", sf.merge_threshold, "Sparse-forcing: cosine at or above which an evicted block merges")
+      ->capture_default_str();
+  cmd->add_option("--sf-salience-decay", sf.salience_decay, "Sparse-forcing: per-chunk decay of a block's salience")->capture_default_str();
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
     if (o->methods != "all") o->params.methods = split(o->methods);
@@ -90,7 +101,7 @@ Runner add_eval_command(CLI::App& app) {
     const eval::EvalReport r = eval::run_eval(o->params, [](const std::string& m) { fmt::print(stderr, "{}\n", m); });
     std::string head = fmt::format("{:<15} {:>10} {:>8}", "method", "TF PSNR", "TF SSIM");
     for (double h : r.horizons_s) head += fmt::format(" {:>12}", fmt::format("{}s PSNR/SSIM", h));
-    fmt::print("{} {:>8} {:>8} {:>6} {:>10}\n", head, "actions", "revisit", "drift", "ms/chunk");
+    fmt::print("{} {:>8} {:>8} {:>6} {:>10} {:>8}\n", head, "actions", "revisit", "drift", "ms/chunk", "density");
     std::vector<std::vector<std::pair<double, double>>> series;
     for (const auto& m : r.methods) {
       std::string line = fmt::format("{:<15} {:>10.2f} {:>8.3f}", m.method, m.teacher_psnr, m.teacher_ssim);
@@ -99,8 +110,9 @@ Runner add_eval_command(CLI::App& app) {
         line += fmt::format(" {:>12}", fmt::format("{:.2f}/{:.3f}", m.horizon_psnr[h], m.horizon_ssim[h]));
         series.back().push_back({r.horizons_s[h], m.horizon_psnr[h]});
       }
-      fmt::print("{} {:>7.1f}% {:>8} {:>6} {:>10.1f}\n", line, 100.0 * m.action_accuracy,
-                 m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.drift_ok ? "ok" : "FAIL", m.ms_per_chunk);
+      fmt::print("{} {:>7.1f}% {:>8} {:>6} {:>10.1f} {:>8.3f}\n", line, 100.0 * m.action_accuracy,
+                 m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.drift_ok ? "ok" : "FAIL", m.ms_per_chunk,
+                 m.attention_density);
     }
     if (!r.methods.empty())  // the same frames for every method
       fmt::print("teacher-forced baselines: copy the previous frame {:.2f} dB, tokenizer reconstruction {:.2f} dB (ceiling)\n",

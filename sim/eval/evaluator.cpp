@@ -42,6 +42,24 @@ void EvalParams::validate() const {
   for (int64_t f : strip_frames)
     if (f < 1) throw std::invalid_argument("eval: strip frames must be >= 1, got " + std::to_string(f));
   if (device != "auto" && device != "cpu" && device != "cuda") throw std::invalid_argument("eval: device '" + device + "' is not auto, cpu or cuda");
+  try {  // checked even when sparse-forcing is not among the methods: a bad flag is still a mistake
+    attention.sparse_forcing.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("eval: ") + e.what() + " (the --sf-* flags)");
+  }
+  for (const auto& m : methods) {
+    try {
+      method_config(m).validate();
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("eval: ") + m + ": " + e.what());
+    }
+  }
+}
+
+attn::MethodConfig EvalParams::method_config(const std::string& method) const {
+  attn::MethodConfig mc = attention;
+  mc.method = attn::method_from_name(method);
+  return mc;
 }
 
 namespace {
@@ -60,8 +78,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
   const model::ModelConfig& c = m->config;
   const int F = c.chunk_frames, S = c.frame_size, T = F * kTeacherChunks;
   const size_t fb = static_cast<size_t>(S) * S * 3;
-  attn::MethodConfig mc;
-  mc.method = attn::method_from_name(method);
+  const attn::MethodConfig mc = p.method_config(method);
   WorldParams wp;
   wp.width = wp.height = S;
   double psum = 0, ssum = 0, copy_sum = 0, ae_sum = 0;
@@ -138,15 +155,18 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
 
 // Runs the neural world and the reference world side by side under an agent's actions for
 // `frames` frames after the context; on_frame(frame, generated, truth, agent) sees each frame.
-// Returns the mean time per chunk.
-double lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uint64_t seed, const std::string& agent_name, int64_t frames,
+// Returns the mean time per chunk and the mean attention density (kept / dense block pairs).
+struct LockstepResult {
+  double ms_per_chunk = 0, density = 0;
+};
+LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uint64_t seed, const std::string& agent_name, int64_t frames,
                 const std::function<void(int64_t, const Frame&, const Frame&, const Agent&)>& on_frame) {
   NeuralWorldParams np;
   np.model_path = p.model_path;
   np.device = on_gpu ? "cuda" : "cpu";
   np.sample_steps = p.sample_steps;
   np.context_noise = p.context_noise;
-  np.method.method = attn::method_from_name(method);
+  np.method = p.method_config(method);
   NeuralWorld world(np);
   world.reset(seed);
   const int F = world.chunk_frames(), S = world.width();
@@ -157,7 +177,7 @@ double lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uin
   std::vector<Frame> skip;
   truth.step(std::vector<Action>(static_cast<size_t>(F - 1)), skip);  // the context: standing still, as NeuralWorld::reset
   auto agent = make_agent(agent_name, seed);
-  double ms = 0;
+  double ms = 0, density = 0;
   int64_t chunks = 0;
   std::vector<Frame> gen, gt;
   for (int64_t done = 0; done < frames; done += F) {
@@ -172,10 +192,12 @@ double lockstep(bool on_gpu, const EvalParams& p, const std::string& method, uin
     world.step(acts, gen);
     const NeuralStats& ns = world.neural_stats();
     ms += ns.denoise_ms + ns.commit_ms + ns.decode_ms;
+    density += ns.density;
     ++chunks;
     for (int i = 0; i < F; ++i) on_frame(done + i + 1, gen[i], gt[i], *agent);
   }
-  return ms / std::max<int64_t>(1, chunks);
+  const double n = static_cast<double>(std::max<int64_t>(1, chunks));
+  return {ms / n, density / n};
 }
 
 struct Range {
@@ -202,6 +224,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   const at::ScalarType dtype = on_gpu ? at::kBFloat16 : at::kFloat;
   EvalReport report;
   report.horizons_s = p.horizons_s;
+  report.attention = p.attention;
   const double max_h = *std::max_element(p.horizons_s.begin(), p.horizons_s.end());
   for (const std::string& method : p.methods) {
     MethodResult r;
@@ -241,18 +264,18 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                                prev_gen = gen.rgb;
                                prev_gt = gt.rgb;
                              }
-                           });
+                           }).ms_per_chunk;
       ++chunks_total;
     }
     // (4) Revisit: PSNR on frames where an out-and-back agent returns over places it saw before
     // (memory should beat a plain window there).
     double revisit_sum = 0;
-    lockstep(on_gpu, p, method, kHeldOutSeedBase + 200, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
+    r.attention_density = lockstep(on_gpu, p, method, kHeldOutSeedBase + 200, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
              [&](int64_t, const Frame& gen, const Frame& gt, const Agent& agent) {
                if (!agent.revisiting()) return;
                revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), kPsnrCapDb);
                ++r.revisit_frames;
-             });
+             }).density;
     r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;
     r.drift_mean_lo = gen_range.lo;
     r.drift_mean_hi = gen_range.hi;
@@ -277,6 +300,12 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
 std::string EvalReport::json() const {
   nlohmann::json j;
   j["horizons_s"] = horizons_s;
+  const attn::SparseForcingParams& sf = attention.sparse_forcing;
+  j["sparse_forcing"] = {{"top_k", sf.top_k},
+                         {"neighbour_frames", sf.neighbour_frames},
+                         {"use_memory", sf.use_memory},
+                         {"merge_threshold", sf.merge_threshold},
+                         {"salience_decay", sf.salience_decay}};
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},
                             {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}, {"copy_previous_psnr", m.teacher_copy_psnr},
@@ -293,7 +322,8 @@ std::string EvalReport::json() const {
                               {"truth_std_min", m.truth_std_min},
                               {"motion", m.drift_motion_mean},
                               {"truth_motion", m.truth_motion_mean}}},
-                            {"ms_per_chunk", m.ms_per_chunk}});
+                            {"ms_per_chunk", m.ms_per_chunk},
+                            {"attention_density", m.attention_density}});
   return j.dump(2);
 }
 

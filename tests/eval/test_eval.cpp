@@ -54,6 +54,31 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   fs::remove_all(dir);
 }
 
+TEST(Eval, SparseForcingKnobsReachTheRunAndTheJson) {
+  const fs::path dir = test::fresh_dir("eval_sf");
+  const std::string model = (dir / "tiny.safetensors").string();
+  ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
+  auto run = [&](const std::string& knobs, const std::string& out) {
+    const auto r = run_cli("eval --model " + model + " --methods sparse-forcing --seeds 1 --horizons 1 --drift-seconds 1 --revisit-seconds 12 " +
+                           "--device cpu " + knobs + " --out " + (dir / out).string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream f(dir / out / "eval.json");
+    return nlohmann::json::parse(f);
+  };
+  const nlohmann::json base = run("", "base"), knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9", "knobs");
+  EXPECT_EQ(base["sparse_forcing"]["top_k"], 8);
+  EXPECT_EQ(base["sparse_forcing"]["use_memory"], true);
+  EXPECT_EQ(knobs["sparse_forcing"]["top_k"], 1);
+  EXPECT_EQ(knobs["sparse_forcing"]["use_memory"], false);
+  EXPECT_DOUBLE_EQ(knobs["sparse_forcing"]["merge_threshold"].get<double>(), 0.9);
+  // Keeping 1 window block instead of 8 and no memory attends to fewer blocks over the 12-s
+  // out-and-back rollout (an untrained model's frames are flat either way, so density is the check).
+  const double d_base = base["methods"][0]["attention_density"].get<double>(), d_knobs = knobs["methods"][0]["attention_density"].get<double>();
+  EXPECT_GT(d_base, 0.0);
+  EXPECT_LT(d_knobs, d_base);
+  fs::remove_all(dir);
+}
+
 TEST(Eval, BadArgumentsNamed) {
   auto r = run_cli("eval --model /nonexistent/m.safetensors --out /tmp/sw_eval_bad");
   EXPECT_EQ(r.exit_code, 1);
@@ -65,6 +90,10 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --context-noise 2 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--context-noise"), std::string::npos) << r.output;
+  r = run_cli("eval --model x --sf-top-k 0 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("sparse_forcing.top_k"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--sf-"), std::string::npos) << r.output;
 }
 
 }  // namespace

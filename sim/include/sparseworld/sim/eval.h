@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sparseworld/attention.h"
 #include "sparseworld/sim/reference_world.h"
 
 namespace sw::eval {
@@ -47,10 +48,13 @@ struct EvalParams {
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
   double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
+  // Knobs of every method (the `method` field is ignored: each of `methods` runs with these).
+  attn::MethodConfig attention;
   // Frames (after the context) of the first rollout kept for side-by-side strips; those beyond
   // the rollout's length are skipped.
   std::vector<int64_t> strip_frames = {2, 10, 20, 40, 100, 200, 400, 1200};
   void validate() const;                      // throws std::invalid_argument naming the field
+  attn::MethodConfig method_config(const std::string& method) const;  // `attention` with that method
 };
 
 struct MethodResult {
@@ -63,6 +67,7 @@ struct MethodResult {
   double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
   int64_t revisit_frames = 0;
+  double attention_density = 0;                    // mean kept / dense block pairs over the revisit rollout
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
   double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
   double drift_std_min = 0, drift_motion_mean = 0;
@@ -75,6 +80,7 @@ struct MethodResult {
 
 struct EvalReport {
   std::vector<double> horizons_s;
+  attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
   std::vector<MethodResult> methods;
   std::string json() const;
 };
