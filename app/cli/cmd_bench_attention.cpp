@@ -85,8 +85,10 @@ double time_ms(const std::function<void()>& fn) {
   }
   const double spin_ms = std::max(kMinSpinMs, 4 * slowest_enqueue_ms);
   int clock_khz = 0, dev = 0;
-  cudaGetDevice(&dev);
-  cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, dev);
+  // A failed query would leave a 0-cycle spin: launch latency back in every number, silently.
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, dev) != cudaSuccess ||
+      clock_khz <= 0)
+    throw std::runtime_error("bench attention: cannot read the GPU clock rate to size the spin kernel");
   const auto spin_cycles = static_cast<int64_t>(spin_ms * clock_khz);
   cudaEvent_t a, b;
   cudaEventCreate(&a);

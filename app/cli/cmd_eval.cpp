@@ -71,14 +71,18 @@ Runner add_eval_command(CLI::App& app) {
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).
   auto& sf = o->params.attention.sparse_forcing;
-  cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")->capture_default_str();
+  cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sf-neighbour-frames", sf.neighbour_frames, "Sparse-forcing: recent frames whose nearby blocks are always kept")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--sf-memory", sf.use_memory, "Sparse-forcing: attend to and update the persistent memory (true/false)")
       ->capture_default_str();
   cmd->add_option("--sf-merge-threshold", sf.merge_threshold, "Sparse-forcing: cosine at or above which an evicted block merges")
-      ->capture_default_str();
-  cmd->add_option("--sf-salience-decay", sf.salience_decay, "Sparse-forcing: per-chunk decay of a block's salience")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(-1.0, 1.0));
+  cmd->add_option("--sf-salience-decay", sf.salience_decay, "Sparse-forcing: per-chunk decay of a block's salience")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   return [cmd, o]() -> int {
     if (!*cmd) return -1;
     if (o->methods != "all") o->params.methods = split(o->methods);

@@ -5,7 +5,7 @@
 // blockIdx.y = KV split. The CTA runs KV tiles [t_begin, t_end) of its plan
 // row (the row's count clamped to [0, plan_width]; with splits, equal ranges of tiles in split
 // order, which the merge kernel relies on). Header-only, inlined: the kernels keep their registers.
-// Test: tests/kernels/test_pbsa.cpp (gpu label) runs both kernels against the CPU reference.
+// Test: tests/kernels/test_pbsa.cpp (gpu label) runs all three kernels against the CPU reference.
 #pragma once
 
 #include <cuda_runtime.h>

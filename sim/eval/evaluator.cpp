@@ -245,7 +245,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
       const double seconds = s == 0 ? std::max(max_h, p.drift_seconds) : max_h;
       const int64_t frames = static_cast<int64_t>(std::ceil(seconds * kGameFramesPerSecond));
       std::vector<uint8_t> prev_gen, prev_gt;
-      ms_total += lockstep(on_gpu, p, method, kHeldOutSeedBase + 100 + static_cast<uint64_t>(s), "explorer", frames,
+      const LockstepResult run = lockstep(on_gpu, p, method, kHeldOutSeedBase + 100 + static_cast<uint64_t>(s), "explorer", frames,
                            [&](int64_t frame, const Frame& gen, const Frame& gt, const Agent&) {
                              const int S = gen.width;
                              for (size_t h = 0; h < p.horizons_s.size(); ++h)
@@ -264,7 +264,9 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                                prev_gen = gen.rgb;
                                prev_gt = gt.rgb;
                              }
-                           }).ms_per_chunk;
+                           });
+      ms_total += run.ms_per_chunk;
+      if (s == 0) r.drift_density = run.density;
       ++chunks_total;
     }
     // (4) Revisit: PSNR on frames where an out-and-back agent returns over places it saw before
@@ -323,7 +325,8 @@ std::string EvalReport::json() const {
                               {"motion", m.drift_motion_mean},
                               {"truth_motion", m.truth_motion_mean}}},
                             {"ms_per_chunk", m.ms_per_chunk},
-                            {"attention_density", m.attention_density}});
+                            {"attention_density", m.attention_density},
+                            {"drift_attention_density", m.drift_density}});
   return j.dump(2);
 }
 

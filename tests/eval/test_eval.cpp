@@ -76,6 +76,7 @@ TEST(Eval, SparseForcingKnobsReachTheRunAndTheJson) {
   const double d_base = base["methods"][0]["attention_density"].get<double>(), d_knobs = knobs["methods"][0]["attention_density"].get<double>();
   EXPECT_GT(d_base, 0.0);
   EXPECT_LT(d_knobs, d_base);
+  EXPECT_GT(base["methods"][0]["drift_attention_density"].get<double>(), 0.0);
   fs::remove_all(dir);
 }
 
@@ -92,8 +93,10 @@ TEST(Eval, BadArgumentsNamed) {
   EXPECT_NE(r.output.find("--context-noise"), std::string::npos) << r.output;
   r = run_cli("eval --model x --sf-top-k 0 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("sparse_forcing.top_k"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("--sf-"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--sf-top-k"), std::string::npos) << r.output;
+  r = run_cli("eval --model x --sf-merge-threshold 1.5 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--sf-merge-threshold"), std::string::npos) << r.output;
 }
 
 }  // namespace

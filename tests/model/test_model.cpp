@@ -93,7 +93,7 @@ std::map<std::string, std::vector<int64_t>> tokenizer_shapes(const ModelConfig& 
   return out;
 }
 
-TEST(Tokenizer, NoResBlocksIsTheShippedLayout) {
+TEST(Tokenizer, NoResBlocksIsTheRun8Layout) {
   // Names and shapes the run-8 weights files hold (written before res blocks existed).
   const std::map<std::string, std::vector<int64_t>> want = {
       {"tokenizer.encoder.0.weight", {64, 3, 3, 3}},  {"tokenizer.encoder.0.bias", {64}},
@@ -115,6 +115,7 @@ TEST(Tokenizer, NoResBlocksIsTheShippedLayout) {
   auto old = load_model(path, at::kCPU, at::kFloat);
   EXPECT_EQ(old->config.ae_res_blocks, 0);
   EXPECT_EQ(old->config.latent_channels, 8);
+  std::filesystem::remove(path);
 }
 
 TEST(ShippedModel, LoadsWithTheDefaultConfigInTwoShardsUnder16MB) {

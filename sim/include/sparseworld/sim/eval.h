@@ -68,6 +68,7 @@ struct MethodResult {
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
   int64_t revisit_frames = 0;
   double attention_density = 0;                    // mean kept / dense block pairs over the revisit rollout
+  double drift_density = 0;                        // the same over the drift rollout (seed 0)
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
   double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
   double drift_std_min = 0, drift_motion_mean = 0;
