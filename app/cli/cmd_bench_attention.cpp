@@ -4,8 +4,9 @@
 // 8-head shape and the Self-Forcing / Wan-1.3B shape, at densities 100/50/25/10/5%. Random block
 // masks per (head, query block), the same mask for every method; dense rows at 100%. Timed with
 // CUDA events after warm-up, median of kRuns, each call queued behind a spin kernel so the events
-// time the GPU's work; the host path per call is its own column (back-to-back wall clock). --export-masks writes the masks (raw int32 + JSON) for
-// scripts/bench_flex.py (FlexAttention on identical masks).
+// time the GPU's work; the host path per call is its own column (back-to-back wall clock).
+// --export-masks writes the masks (raw int32 + JSON) for scripts/bench_flex.py (FlexAttention on
+// identical masks).
 // --what sparse-forcing instead times sparse-forcing's two kernels (block top-k plan, memory update
 // of one evicted frame) against the libtorch ops they replace, at the default model's shape.
 // Built only with CUDA libtorch (SW_TORCH_CUDA) and nvcc. Run: see docs/BENCHMARKS.md.

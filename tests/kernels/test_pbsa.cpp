@@ -415,6 +415,31 @@ bool can_run(const PbsaParams& p, PbsaKernel k) {
   return k == PbsaKernel::kMmaSync || pbsa_wgmma_available(p);
 }
 
+// Calls fn(kernel case, shape, problem) for every kernel and every shape that kernel can run on
+// this device, the problems seeded from `seed` up in shape order (the same inputs for every kernel).
+// Returns how many ran.
+template <size_t N, class Fn>
+int for_each_runnable(const Shape (&shapes)[N], uint32_t seed, const Fn& fn) {
+  int ran = 0;
+  for (const KernelCase& kc : kKernels) {
+    uint32_t s = seed;
+    for (const Shape& sh : shapes) {
+      Problem pr = make_problem(sh.H, sh.Qb, sh.N, sh.B, sh.D, sh.width, sh.dtype, sh.splits, sh.mass, s++);
+      pr.p.kernel = kc.kernel;
+      if (!can_run(pr.p, kc.kernel)) continue;
+      ++ran;
+      fn(kc, sh, pr);
+    }
+  }
+  return ran;
+}
+
+std::string case_name(const KernelCase& kc, const Shape& s) {
+  return std::string(kc.name) + " H" + std::to_string(s.H) + " Qb" + std::to_string(s.Qb) + " N" + std::to_string(s.N) + " B" +
+         std::to_string(s.B) + " D" + std::to_string(s.D) + " splits " + std::to_string(s.splits) +
+         (s.dtype == PbsaDtype::kFp16 ? " fp16" : " bf16");
+}
+
 TEST(PbsaGpu, MatchesCpuReference) {
   SW_REQUIRE_CUDA();
   const Shape shapes[] = {
@@ -440,18 +465,10 @@ TEST(PbsaGpu, MatchesCpuReference) {
       {1, 1, 2, 128, 128, 1, PbsaDtype::kBf16, 1, true},
   };
   int ran_wgmma = 0;
-  for (const KernelCase& kc : kKernels) {
-    uint32_t seed = 100;
-    for (const Shape& s : shapes) {
-      Problem pr = make_problem(s.H, s.Qb, s.N, s.B, s.D, s.width, s.dtype, s.splits, s.mass, seed++);
-      pr.p.kernel = kc.kernel;
-      if (!can_run(pr.p, kc.kernel)) continue;
-      ran_wgmma += kc.kernel != PbsaKernel::kMmaSync;
-      expect_matches(pr, std::string(kc.name) + " H" + std::to_string(s.H) + " Qb" + std::to_string(s.Qb) + " N" +
-                             std::to_string(s.N) + " B" + std::to_string(s.B) + " D" + std::to_string(s.D) + " splits " +
-                             std::to_string(s.splits) + (s.dtype == PbsaDtype::kFp16 ? " fp16" : " bf16"));
-    }
-  }
+  for_each_runnable(shapes, 100, [&](const KernelCase& kc, const Shape& s, const Problem& pr) {
+    ran_wgmma += kc.kernel != PbsaKernel::kMmaSync;
+    expect_matches(pr, case_name(kc, s));
+  });
   if (ran_wgmma == 0)
     std::printf("note: the wgmma kernel did not run (needs an sm_90 device and an sm_90a build)\n");
 }
@@ -468,40 +485,31 @@ TEST(PbsaGpu, OutOfRangeIdsAndCountsAreMasked) {
       {2, 2, 10, 128, 128, 8, PbsaDtype::kBf16, 1, true},
       {2, 2, 10, 128, 64, 8, PbsaDtype::kFp16, 2, true},
   };
-  int ran = 0;
-  for (const KernelCase& kc : kKernels) {
-    uint32_t seed = 300;
-    for (const Shape& sh : shapes) {
-      Problem clean = make_problem(sh.H, sh.Qb, sh.N, sh.B, sh.D, sh.width, sh.dtype, sh.splits, sh.mass, seed++);
-      clean.p.kernel = kc.kernel;
-      if (!can_run(clean.p, kc.kernel)) continue;
-      Problem bad = clean;
-      const int width = sh.width;
-      int added = 0;
-      for (size_t row = 0; row < bad.rows.size(); ++row) {
-        const int cnt = static_cast<int>(clean.rows[row]);
-        int64_t* idx = bad.index.data() + row * width;
-        if (row == 0) {
-          bad.rows[row] = -4;  // negative: clamped to an empty row
-        } else if (cnt == width) {
-          bad.rows[row] = width + 5;  // past the width: clamped
-        } else if (row % 2) {
-          idx[cnt] = sh.N + 3;
-          bad.rows[row] = cnt + 1;
-          ++added;
-        } else {
-          for (int e = cnt; e > 0; --e) idx[e] = idx[e - 1];
-          idx[0] = -1;
-          bad.rows[row] = cnt + 1;
-          ++added;
-        }
+  const int ran = for_each_runnable(shapes, 300, [&](const KernelCase& kc, const Shape& sh, const Problem& clean) {
+    Problem bad = clean;
+    const int width = sh.width;
+    int added = 0;
+    for (size_t row = 0; row < bad.rows.size(); ++row) {
+      const int cnt = static_cast<int>(clean.rows[row]);
+      int64_t* idx = bad.index.data() + row * width;
+      if (row == 0) {
+        bad.rows[row] = -4;  // negative: clamped to an empty row
+      } else if (cnt == width) {
+        bad.rows[row] = width + 5;  // past the width: clamped
+      } else if (row % 2) {
+        idx[cnt] = sh.N + 3;
+        bad.rows[row] = cnt + 1;
+        ++added;
+      } else {
+        for (int e = cnt; e > 0; --e) idx[e] = idx[e - 1];
+        idx[0] = -1;
+        bad.rows[row] = cnt + 1;
+        ++added;
       }
-      ASSERT_GT(added, 0);
-      ++ran;
-      expect_matches(bad, std::string(kc.name) + " B" + std::to_string(sh.B) + " D" + std::to_string(sh.D) + " splits " +
-                              std::to_string(sh.splits), &clean);
     }
-  }
+    ASSERT_GT(added, 0);
+    expect_matches(bad, case_name(kc, sh), &clean);
+  });
   EXPECT_GT(ran, 0);
 }
 
