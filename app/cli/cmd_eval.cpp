@@ -80,6 +80,18 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--sf-merge-threshold", sf.merge_threshold, "Sparse-forcing: cosine at or above which an evicted block merges")
       ->capture_default_str()
       ->check(CLI::Range(-1.0, 1.0));
+  cmd->add_option("--sf-max-count", sf.max_count, "Sparse-forcing: cap on a merged memory token's count (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            double v = -1;
+            try {
+              v = std::stod(s);
+            } catch (const std::exception&) {
+            }
+            return v == 0 || v >= 1 ? std::string() : "'" + s + "' is not 0 (no cap) or a count >= 1";
+          },
+          "0 or >= 1"));
   cmd->add_option("--sf-salience-decay", sf.salience_decay, "Sparse-forcing: per-chunk decay of a block's salience")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

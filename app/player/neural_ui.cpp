@@ -35,6 +35,10 @@ void draw(PanelModel& m) {
       changed |= ImGui::Checkbox("persistent memory", &p.use_memory);
       float merge = static_cast<float>(p.merge_threshold);
       changed |= ImGui::SliderFloat("merge threshold", &merge, 0.f, 1.f);
+      // 0 = no cap; the slider's log scale reaches the large caps without losing the small ones.
+      float cap = static_cast<float>(p.max_count);
+      changed |= ImGui::SliderFloat("max merged count", &cap, 0.f, 1024.f, "%.0f", ImGuiSliderFlags_Logarithmic);
+      p.max_count = cap > 0.f && cap < 1.f ? 1.f : cap;
       p.top_k = k;
       p.neighbour_frames = nf;
       p.merge_threshold = merge;

@@ -58,6 +58,8 @@ void SparseForcingParams::validate() const {
     reject("sparse_forcing.preserve_min_mass", preserve_min_mass, "must be finite and at least 0");
   if (!std::isfinite(merge_threshold) || merge_threshold < -1 || merge_threshold > 1)
     reject("sparse_forcing.merge_threshold", merge_threshold, "must be a cosine in [-1, 1]");
+  if (!std::isfinite(max_count) || (max_count != 0 && max_count < 1))
+    reject("sparse_forcing.max_count", max_count, "must be 0 (no cap) or at least 1");
 }
 
 void LightForcingParams::validate() const {

@@ -1,7 +1,8 @@
 // sparse-forcing: window blocks chosen per query block by top-k pooled score plus a spatial
 // neighbourhood in the most recent frames; sink, memory and chunk always kept. On eviction each
 // block is preserved into memory (replacing the least salient slot), compressed into its most
-// similar slot (count-weighted mean of K and V, counts add -> log(count) bias) or dropped, per head,
+// similar slot (count-weighted mean of K and V, counts add up to max_count -> log(count) bias) or
+// dropped, per head,
 // all with where/gather/scatter so there is no host synchronisation. On CUDA bf16/fp16 the plan and
 // the eviction run as kernels instead (sparse_forcing_kernels.cpp; same rules, kernels/README.md).
 // Test: tests/attention (Methods.*SparseForcing*, BoundedBytes.*; kernels vs torch: test_pbsa_dispatch, gpu).
@@ -106,7 +107,8 @@ void sparse_forcing_evict_block(PagedKVCache& cache, int64_t slot, const SparseF
   };
   merge(cache.k);
   merge(cache.v);
-  cache.count.scatter_(1, i3, at::where(w3, at::where(p3, c_j, c_sum), c_old));
+  const at::Tensor c_new = at::where(p3, c_j, c_sum);  // the mean's weights above are the counts before the cap
+  cache.count.scatter_(1, i3, at::where(w3, p.max_count > 0 ? c_new.clamp_max(p.max_count) : c_new, c_old));
   const at::Tensor s_old = cache.salience.gather(1, i2);
   cache.salience.scatter_(1, i2, at::where(write.view({H, 1}), at::where(preserve.view({H, 1}), sal_j.view({H, 1}), s_old + sal_j.view({H, 1})), s_old));
   const at::Tensor o_old = cache.origin.gather(1, i2);

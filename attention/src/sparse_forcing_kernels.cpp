@@ -116,6 +116,7 @@ bool sparse_forcing_evict_kernel(PagedKVCache& cache, int64_t base, int64_t n, c
   // The libtorch path compares float tensors with these double scalars in float.
   p.preserve_min_mass = static_cast<float>(sp.preserve_min_mass);
   p.merge_threshold = static_cast<float>(sp.merge_threshold);
+  p.max_count = static_cast<float>(sp.max_count);
   p.dtype = dtype_of(cache.k);
   kernels::validate(p);
   if (!kernels::memory_update_cuda_supports(p)) return false;  // M > 1024: the caller takes the libtorch path

@@ -133,7 +133,7 @@ __global__ void __launch_bounds__(kThreads) memory_update_kernel(MemoryUpdateArg
         }
       }
       __syncthreads();  // every merge has read the old counts
-      for (int t = tid; t < B; t += kThreads) ct[t] = preserve ? cj[t] : __fadd_rn(ct[t], cj[t]);
+      for (int t = tid; t < B; t += kThreads) ct[t] = memory_update::capped(preserve ? cj[t] : __fadd_rn(ct[t], cj[t]), p.max_count);
       __syncthreads();
     }
     // Re-pool the chosen slot (the policy does it whatever happened).

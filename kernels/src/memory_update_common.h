@@ -6,6 +6,12 @@
 #include <cstdint>
 #include <cstring>
 
+#ifdef __CUDACC__
+#define SW_MEM_HD __host__ __device__
+#else
+#define SW_MEM_HD
+#endif
+
 namespace sw::kernels::memory_update {
 
 // Threads per CTA (one CTA per head): covers B x D = 64 x 64 merges in 16 passes and M <= 256
@@ -17,6 +23,10 @@ constexpr int kMaxMemorySlots = 1024;
 // denominators, cosine denominator.
 constexpr float kCountEps = 1e-6f;
 constexpr float kNormEps = 1e-12f;
+
+// A merged token's count under the cap (0: none). A comparison, no arithmetic: the reference and
+// the kernel agree bit for bit.
+SW_MEM_HD inline float capped(float count, float max_count) { return max_count > 0.f && count > max_count ? max_count : count; }
 
 inline uint16_t float_to_bf16(float f) {
   uint32_t u;

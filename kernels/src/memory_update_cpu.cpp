@@ -27,6 +27,7 @@ void validate(const MemoryUpdateParams& p) {
            p.memory_base + p.memory_slots <= p.evict_base,
        "evicted range overlaps the memory range");
   need(!std::isnan(p.preserve_min_mass) && !std::isnan(p.merge_threshold), "thresholds must not be NaN");
+  need(p.max_count == 0.f || p.max_count >= 1.f, "max_count " + std::to_string(p.max_count) + " must be 0 (no cap) or >= 1");
 }
 
 bool memory_update_cuda_supports(const MemoryUpdateParams& p, std::string* why) {
@@ -99,7 +100,7 @@ void memory_update_cpu(const MemoryUpdateArgs& a, const MemoryUpdateParams& p) {
                                 : to_h((to_f(dst[d]) * c_old + to_f(src[d]) * c_new) / std::max(c_sum, memory_update::kCountEps));
           }
         }
-        for (int t = 0; t < B; ++t) ct[t] = preserve ? cj[t] : ct[t] + cj[t];
+        for (int t = 0; t < B; ++t) ct[t] = memory_update::capped(preserve ? cj[t] : ct[t] + cj[t], p.max_count);
         a.salience[t_slot] = preserve ? sal_j : a.salience[t_slot] + sal_j;
         if (preserve) a.origin[t_slot] = a.origin[j];
       }

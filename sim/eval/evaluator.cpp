@@ -307,6 +307,7 @@ std::string EvalReport::json() const {
                          {"neighbour_frames", sf.neighbour_frames},
                          {"use_memory", sf.use_memory},
                          {"merge_threshold", sf.merge_threshold},
+                         {"max_count", sf.max_count},
                          {"salience_decay", sf.salience_decay}};
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},

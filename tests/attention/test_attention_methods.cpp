@@ -246,6 +246,27 @@ TEST(Methods, SparseForcingPreservesCompressesAndDrops) {
   EXPECT_TRUE(impl.cache.valid().narrow(1, impl.cache.memory_base(), p.memory_slots).all().item<bool>());
 }
 
+TEST(Methods, SparseForcingMaxCountBoundsMemoryCounts) {
+  CacheParams p = test::small_params(4, 4);
+  p.memory_slots = 3;
+  MethodConfig mc = test::config(Method::SparseForcing);
+  mc.sparse_forcing.merge_threshold = 0.0;  // merge nearly everything: counts would reach ~10 uncapped
+  auto max_memory_count = [&](double cap) {
+    mc.sparse_forcing.max_count = cap;
+    LayerAttention layer(p, mc);
+    for (int chunk = 0; chunk < 10; ++chunk) {
+      const test::Chunk c = test::random_chunk(p, 1000 + chunk);
+      layer.attend(c.q, c.k, c.v, true);
+    }
+    auto& impl = layer.impl();
+    return impl.cache.count.narrow(1, impl.cache.memory_base(), p.memory_slots).max().item<float>();
+  };
+  EXPECT_GT(max_memory_count(0), 3.f);
+  EXPECT_EQ(max_memory_count(3), 3.f);
+  mc.sparse_forcing.max_count = 0.5;
+  EXPECT_THROW(mc.sparse_forcing.validate(), std::invalid_argument);
+}
+
 TEST(Methods, RejectsBadInputsWithOneLine) {
   CacheParams p = test::small_params();
   LayerAttention layer(p, test::config(Method::Dense));

@@ -120,6 +120,7 @@ TEST(PbsaDispatch, SparseForcingKernelsMatchTorchPath) {
   const CacheParams pc = pbsa_params();  // 4 blocks a frame, window 3 frames, 4 memory slots
   MethodConfig cfg = test::config(Method::SparseForcing);
   cfg.sparse_forcing.merge_threshold = 0.1;  // random keys: cosines ~ N(0, 1/8); 0.5 would never merge
+  cfg.sparse_forcing.max_count = 2;          // reached after a few merges: both paths must cap alike
   ReferenceScope off(false);
   LayerAttention fast(pc, cfg), ref(pc, cfg);
   LayerAttention::Impl& F = fast.impl();

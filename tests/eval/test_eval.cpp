@@ -65,12 +65,13 @@ TEST(Eval, SparseForcingKnobsReachTheRunAndTheJson) {
     std::ifstream f(dir / out / "eval.json");
     return nlohmann::json::parse(f);
   };
-  const nlohmann::json base = run("", "base"), knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9", "knobs");
+  const nlohmann::json base = run("", "base"), knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16", "knobs");
   EXPECT_EQ(base["sparse_forcing"]["top_k"], 8);
   EXPECT_EQ(base["sparse_forcing"]["use_memory"], true);
   EXPECT_EQ(knobs["sparse_forcing"]["top_k"], 1);
   EXPECT_EQ(knobs["sparse_forcing"]["use_memory"], false);
   EXPECT_DOUBLE_EQ(knobs["sparse_forcing"]["merge_threshold"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(knobs["sparse_forcing"]["max_count"].get<double>(), 16);
   // Keeping 1 window block instead of 8 and no memory attends to fewer blocks over the 12-s
   // out-and-back rollout (an untrained model's frames are flat either way, so density is the check).
   const double d_base = base["methods"][0]["attention_density"].get<double>(), d_knobs = knobs["methods"][0]["attention_density"].get<double>();
@@ -97,6 +98,9 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --sf-merge-threshold 1.5 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-merge-threshold"), std::string::npos) << r.output;
+  r = run_cli("eval --model x --sf-max-count 0.5 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--sf-max-count"), std::string::npos) << r.output;
 }
 
 }  // namespace

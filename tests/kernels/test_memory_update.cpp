@@ -103,6 +103,25 @@ TEST(MemoryUpdateCpu, HandComputedPreserveMergeDrop) {
   EXPECT_THROW(validate(p), std::invalid_argument);
 }
 
+TEST(MemoryUpdateCpu, MaxCountCapsCountsNotWeights) {
+  // Slot 0 (count 2 per token) absorbs block 1 (counts 1, 3) under a cap of 2.5.
+  MemoryUpdateParams p{1, 2, 2, 2, 1, 1, 0, 1, true, 1e9f, 0.5f, PbsaDtype::kBf16, 2.5f};
+  Cache c = empty_cache(p);
+  for (int i = 0; i < 4; ++i) c.k[i] = h16(c, 1.f), c.k[4 + i] = h16(c, 4.f);
+  c.count = {2.f, 2.f, 1.f, 3.f};
+  c.kpool = {1.f, 1.f, 4.f, 4.f};
+  c.salience = {0.5f, 0.1f};
+  run_cpu(c);
+  EXPECT_EQ(c.action, std::vector<int32_t>{kMemMerged});
+  EXPECT_EQ(c.count[0], 2.5f);                        // 2 + 1 = 3, capped
+  EXPECT_EQ(c.count[1], 2.5f);                        // 2 + 3 = 5, capped
+  EXPECT_EQ(f16(c, c.k[0]), 2.f);                     // (1*2 + 4*1) / 3: weights before the cap
+  EXPECT_EQ(f16(c, c.k[2]), f16(c, h16(c, 2.8f)));    // (1*2 + 4*3) / 5
+  EXPECT_NEAR(c.kpool[0], (2.f + f16(c, h16(c, 2.8f))) / 2, 1e-6);  // equal capped counts: plain mean
+  p.max_count = 0.5f;  // below one token: would give a negative log-count bias
+  EXPECT_THROW(validate(p), std::invalid_argument);
+}
+
 // Random cache: blocks mostly drawn around a few cluster directions (so cosines are high within a cluster
 // and merges happen), token counts mostly 1 with merged (2..5) and empty (0) entries, some wholly
 // empty memory slots and evicted blocks, salience uniform; kpool consistent with K and counts.
@@ -150,10 +169,11 @@ struct Case {
   PbsaDtype dt;
   bool use_memory;
   float preserve_min, merge;
+  float max_count = 0.f;
 };
 const Case kCases[] = {
     {5, 64, 64, 16, 4, PbsaDtype::kBf16, true, 0.6f, 0.5f},    // default model: 16 slots, a 4-block frame
-    {3, 16, 128, 5, 8, PbsaDtype::kFp16, true, 0.5f, 0.4f},    // head dim 128, fp16, more evictions than slots
+    {3, 16, 128, 5, 8, PbsaDtype::kFp16, true, 0.5f, 0.4f, 3.f},  // head dim 128, fp16, more evictions than slots, capped counts
     {2, 32, 64, 300, 24, PbsaDtype::kBf16, true, 0.3f, 0.5f},  // M over one CTA's 256 threads
     {4, 64, 64, 16, 4, PbsaDtype::kBf16, false, 0.f, 0.5f},    // use_memory off: drops only
 };
@@ -161,7 +181,7 @@ const Case kCases[] = {
 // Slots: [sink 4 | memory M | ring: 2 frames of E]; the first ring frame is evicted.
 MemoryUpdateParams case_params(const Case& cs) {
   const int mb = 4, eb = mb + cs.M, P = eb + 2 * cs.E;
-  return {cs.H, P, cs.B, cs.D, eb, cs.E, mb, cs.M, cs.use_memory, cs.preserve_min, cs.merge, cs.dt};
+  return {cs.H, P, cs.B, cs.D, eb, cs.E, mb, cs.M, cs.use_memory, cs.preserve_min, cs.merge, cs.dt, cs.max_count};
 }
 
 // The random cases are not vacuous: the reference takes every decision it can on each of them.
@@ -172,6 +192,17 @@ void expect_exercised(const Case& cs, const Cache& in, const Cache& want) {
     EXPECT_GT(pres, 0);
     EXPECT_GT(merged, 0);
     EXPECT_TRUE(want.k != in.k);
+    if (cs.max_count > 0) {  // the cap was reached by some merge, and nothing exceeds it
+      const auto mem = [&](const Cache& c, int h) { return c.count.begin() + (static_cast<size_t>(h) * c.p.slots + c.p.memory_base) * c.p.block_tokens; };
+      bool hit = false;
+      for (int h = 0; h < cs.H; ++h)
+        for (int i = 0; i < cs.M * cs.B; ++i) {
+          const float before = mem(in, h)[i], after = mem(want, h)[i];
+          if (after != before) EXPECT_LE(after, cs.max_count);
+          hit |= after == cs.max_count && before < cs.max_count && before > 0;
+        }
+      EXPECT_TRUE(hit) << "no merge reached max_count " << cs.max_count;
+    }
   } else {
     EXPECT_EQ(pres + merged, 0);
     EXPECT_TRUE(want.k == in.k);

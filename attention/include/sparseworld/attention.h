@@ -63,6 +63,13 @@ struct SparseForcingParams {
   double salience_decay = 0.9;     // per committed chunk; salience = decayed attention mass received
   double preserve_min_mass = 0.0;  // an evicted block needs at least this salience to be preserved
   double merge_threshold = 0.5;    // cosine(pooled k) at or above which a block is merged, else dropped
+  // Cap on a memory token's count (0: none). Counts add on every merge and enter the logits as
+  // log(count): uncapped, slots that absorbed hundreds of blocks outweigh the window and the
+  // shipped model's long rollouts freeze on one wall (motion 0.7 vs the truth's 15 over 120 s).
+  // At the cap a slot's K/V become a moving average (weight 1/(cap+1) per new block) and its bias
+  // stays <= log(cap). 1 (no bias at all) is the only cap measured to keep a 300-s rollout within
+  // the truth's statistics, and it beats window at 5-60 s and on revisits (docs/BENCHMARKS.md, session 6).
+  double max_count = 1;
   void validate() const;
 };
 

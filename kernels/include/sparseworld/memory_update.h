@@ -11,6 +11,8 @@
 //   preserve  = valid_j && sal_j > min_sal && sal_j >= preserve_min_mass   -> overwrite the min slot
 //   merge     = valid_j && !preserve && best_cos >= merge_threshold         -> count-weighted mean of
 //               K and V into the best slot per token, counts and salience add, origin kept
+//   with max_count > 0 every count written (preserved or merged) is min(count, max_count); the
+//   mean's weights are the counts before the cap
 //   drop      = valid_j && !preserve && !merge
 // then the target slot's kpool is recomputed (count-weighted mean key). With use_memory off or
 // M = 0 every valid block is dropped and nothing else changes. The evicted slots themselves are
@@ -44,6 +46,7 @@ struct MemoryUpdateParams {
   float preserve_min_mass = 0.f;
   float merge_threshold = 0.5f;
   PbsaDtype dtype = PbsaDtype::kBf16;
+  float max_count = 0.f;  // cap on a merged token's count; 0: none (else >= 1)
 };
 
 // The cache arrays (host for the CPU reference, device for CUDA), row-major, updated in place.
