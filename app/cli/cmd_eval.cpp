@@ -67,6 +67,9 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--revisit-seconds", o->params.revisit_seconds, "Length of the out-and-back rollout of the revisit test")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
+  cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-3, 100.0));
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).

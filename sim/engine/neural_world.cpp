@@ -21,6 +21,8 @@ void NeuralWorldParams::validate() const {
     throw std::invalid_argument("neural world: device '" + device + "' is not one of auto, cpu, cuda");
   if (context_frames < -1) throw std::invalid_argument("neural world: context_frames must be >= -1");
   if (sample_steps < 0 || sample_steps > 64) throw std::invalid_argument("neural world: sample_steps must be in [0, 64]");
+  if (!(sample_shift > 0 && sample_shift <= 100))
+    throw std::invalid_argument("neural world: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("neural world: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
   if (recall_every < 0) throw std::invalid_argument("neural world: recall_every must be >= 0");
@@ -135,6 +137,7 @@ void NeuralWorld::reset(uint64_t seed) {
   m.seed = seed;
   m.rollout->reset();
   m.rollout->set_context_noise(m.params.context_noise, seed);
+  m.rollout->set_sample_shift(m.params.sample_shift);
   m.stats = NeuralStats{};
   m.step_stats = StepStats{};
   // Context: the reference world's first frames from the same seed, standing still.

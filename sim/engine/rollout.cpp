@@ -48,6 +48,16 @@ void Rollout::set_context_noise(double sigma, uint64_t seed) {
   noise_seed_ = seed;
 }
 
+double sampler_level(int step, int steps, double shift) {
+  const double u = 1.0 - static_cast<double>(step) / steps;
+  return shift * u / (1.0 + (shift - 1.0) * u);
+}
+
+void Rollout::set_sample_shift(double shift) {
+  if (!(shift > 0 && shift <= 100)) throw std::invalid_argument("rollout: sample shift must be in (0, 100], got " + std::to_string(shift));
+  shift_ = shift;
+}
+
 // The pass that writes frames' K/V: at the context noise level, with noise that depends only on
 // (seed, first frame index), drawn on the CPU like chunk_noise so every device agrees.
 void Rollout::commit_pass(const at::Tensor& latents, const at::Tensor& actions) {
@@ -83,7 +93,7 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   at::Tensor anchor;
   if (model_.config.anchor_frame && last_committed_.defined()) anchor = last_committed_.expand_as(x);
   for (int s = 0; s < steps; ++s) {
-    const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
+    const double t = sampler_level(s, steps, shift_), t_next = sampler_level(s + 1, steps, shift_);
     x = x + (t_next - t) * velocity(x, t, a, false, anchor);
   }
   if (denoise_done) denoise_done();
@@ -104,7 +114,7 @@ at::Tensor Rollout::chunk_noise(const model::ModelConfig& c, uint64_t seed, int6
 
 std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
                                              const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
-                                             const std::vector<at::Tensor>& actions, int steps) {
+                                             const std::vector<at::Tensor>& actions, int steps, double shift) {
   torch::NoGradGuard ng;
   const int64_t F = model.config.chunk_frames;
   at::Tensor history = context_latents, history_actions = context_actions;
@@ -119,7 +129,7 @@ std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at:
     const at::Tensor acts = at::cat({history_actions, actions[c].to(history.dtype())}, 0);
     const int64_t frames = history.size(0) + F;
     for (int s = 0; s < steps; ++s) {
-      const double t = 1.0 - static_cast<double>(s) / steps, t_next = 1.0 - static_cast<double>(s + 1) / steps;
+      const double t = sampler_level(s, steps, shift), t_next = sampler_level(s + 1, steps, shift);
       at::Tensor tt = at::cat({at::zeros({history.size(0)}), at::full({F}, t)});
       const at::Tensor seq = at::cat({history, x}, 0);
       const at::Tensor anchor = model.config.anchor_frame ? model::chunk_anchors(seq, F, frames) : at::Tensor();

@@ -14,6 +14,11 @@ namespace sw::engine {
 
 // Rectified flow: x_t = (1 - t) x0 + t * noise; the network predicts v = noise - x0; sampling
 // walks t from 1 to 0 in `steps` Euler steps.
+
+// The noise level before Euler step `step` of `steps` (step == steps: 0, the end): with u = 1 -
+// step/steps, t = shift u / (1 + (shift - 1) u). Shift 1 is uniform; > 1 spends more of the steps
+// at high noise, where the layout of the frame is decided (SD3's timestep shift).
+double sampler_level(int step, int steps, double shift);
 class Rollout {
  public:
   Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
@@ -26,6 +31,8 @@ class Rollout {
   // small errors for content, which slows the drift of long rollouts (Diffusion Forcing's
   // stabilisation; GameNGen's noise augmentation).
   void set_context_noise(double sigma, uint64_t seed);
+  // Timestep shift of the sampler (sampler_level); 1, uniform steps, by default.
+  void set_sample_shift(double shift);
   double context_noise() const { return sigma_; }
   // Commits latents [F, C, g, g] (context frames) with their actions [F, action_dim].
   void commit(const at::Tensor& latents, const at::Tensor& actions);
@@ -52,6 +59,7 @@ class Rollout {
   int64_t frame0_ = 0;
   at::Tensor last_committed_;  // [1, C, g, g] as committed (noised): the next chunk's anchor
   double sigma_ = 0;
+  double shift_ = 1;
   uint64_t noise_seed_ = 0;
 };
 
@@ -59,6 +67,6 @@ class Rollout {
 // (block-causal attention in plain ops, no cache). Returns the clean latents of each chunk.
 std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
                                              const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
-                                             const std::vector<at::Tensor>& actions, int steps);
+                                             const std::vector<at::Tensor>& actions, int steps, double shift = 1.0);
 
 }  // namespace sw::engine

@@ -37,6 +37,7 @@ void EvalParams::validate() const {
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
+  if (!(sample_shift > 0 && sample_shift <= 100)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("eval: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
   for (int64_t f : strip_frames)
@@ -127,6 +128,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     const std::vector<uint8_t> reconstructed = model::frames_to_rgb8(m->tokenizer->decode(z));
     engine::Rollout roll(*m, mc, dev, dtype, 0);
     roll.set_context_noise(p.context_noise, seed);
+    roll.set_sample_shift(p.sample_shift);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
         const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
@@ -165,6 +167,7 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
   np.model_path = p.model_path;
   np.device = on_gpu ? "cuda" : "cpu";
   np.sample_steps = p.sample_steps;
+  np.sample_shift = p.sample_shift;
   np.context_noise = p.context_noise;
   np.method = p.method_config(method);
   NeuralWorld world(np);
@@ -225,6 +228,8 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   EvalReport report;
   report.horizons_s = p.horizons_s;
   report.attention = p.attention;
+  report.sample_steps = p.sample_steps ? p.sample_steps : model::read_model_info(p.model_path).config.sample_steps;
+  report.sample_shift = p.sample_shift;
   const double max_h = *std::max_element(p.horizons_s.begin(), p.horizons_s.end());
   for (const std::string& method : p.methods) {
     MethodResult r;
@@ -302,6 +307,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
 std::string EvalReport::json() const {
   nlohmann::json j;
   j["horizons_s"] = horizons_s;
+  j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}};
   const attn::SparseForcingParams& sf = attention.sparse_forcing;
   j["sparse_forcing"] = {{"top_k", sf.top_k},
                          {"neighbour_frames", sf.neighbour_frames},

@@ -54,7 +54,7 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   fs::remove_all(dir);
 }
 
-TEST(Eval, SparseForcingKnobsReachTheRunAndTheJson) {
+TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
   const fs::path dir = test::fresh_dir("eval_sf");
   const std::string model = (dir / "tiny.safetensors").string();
   ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
@@ -65,7 +65,12 @@ TEST(Eval, SparseForcingKnobsReachTheRunAndTheJson) {
     std::ifstream f(dir / out / "eval.json");
     return nlohmann::json::parse(f);
   };
-  const nlohmann::json base = run("", "base"), knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16", "knobs");
+  const nlohmann::json base = run("", "base");
+  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5", "knobs");
+  EXPECT_EQ(base["sampler"]["steps"], 2) << "the tiny config's own sample_steps";
+  EXPECT_DOUBLE_EQ(base["sampler"]["shift"].get<double>(), 1.0);
+  EXPECT_EQ(knobs["sampler"]["steps"], 3);
+  EXPECT_DOUBLE_EQ(knobs["sampler"]["shift"].get<double>(), 2.5);
   EXPECT_EQ(base["sparse_forcing"]["top_k"], 8);
   EXPECT_EQ(base["sparse_forcing"]["use_memory"], true);
   EXPECT_EQ(knobs["sparse_forcing"]["top_k"], 1);
@@ -101,6 +106,9 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --sf-max-count 0.5 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-max-count"), std::string::npos) << r.output;
+  r = run_cli("eval --model x --sample-shift 0 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--sample-shift"), std::string::npos) << r.output;
 }
 
 }  // namespace

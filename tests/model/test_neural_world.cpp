@@ -42,6 +42,45 @@ TEST(Rollout, KvCachedEqualsRecomputeFromScratchDense) {
   }
 }
 
+TEST(Rollout, SamplerLevelsUniformAndShifted) {
+  for (int steps : {1, 2, 4, 7}) {
+    EXPECT_DOUBLE_EQ(engine::sampler_level(0, steps, 3.0), 1.0);
+    EXPECT_DOUBLE_EQ(engine::sampler_level(steps, steps, 3.0), 0.0);
+    for (int s = 0; s <= steps; ++s) {
+      EXPECT_NEAR(engine::sampler_level(s, steps, 1.0), 1.0 - static_cast<double>(s) / steps, 1e-15);
+      if (s > 0) EXPECT_LT(engine::sampler_level(s, steps, 3.0), engine::sampler_level(s - 1, steps, 3.0));
+    }
+  }
+  // u = 1/2: shift 3 -> 1.5 / 2 = 0.75 (more of the walk at high noise); shift 1/3 -> 0.25.
+  EXPECT_DOUBLE_EQ(engine::sampler_level(2, 4, 3.0), 0.75);
+  EXPECT_DOUBLE_EQ(engine::sampler_level(2, 4, 1.0 / 3.0), 0.25);
+}
+
+TEST(Rollout, ShiftedSamplerCachedEqualsRecomputeAndDiffersFromUniform) {
+  torch::NoGradGuard ng;
+  auto m = model::load_model(tiny_model(), at::kCPU, at::kFloat);
+  const model::ModelConfig& c = m->config;
+  const int F = c.chunk_frames, chunks = 3, steps = 3;
+  at::manual_seed(12);
+  const at::Tensor context = at::randn({F, c.latent_channels, c.latent_grid(), c.latent_grid()});
+  std::vector<at::Tensor> noises, actions;
+  for (int i = 0; i < chunks; ++i) {
+    noises.push_back(engine::Rollout::chunk_noise(c, 6, i));
+    actions.push_back(random_actions(F, 200 + i));
+  }
+  engine::Rollout shifted(*m, attn::MethodConfig{}, at::kCPU, at::kFloat, 0);
+  shifted.set_sample_shift(3.0);
+  shifted.commit(context, at::zeros({F, 5}));
+  const auto want = engine::rollout_from_scratch(*m, context, at::zeros({F, 5}), noises, actions, steps, 3.0);
+  const auto uniform = engine::rollout_from_scratch(*m, context, at::zeros({F, 5}), noises, actions, steps, 1.0);
+  for (int i = 0; i < chunks; ++i) {
+    const at::Tensor got = shifted.generate(noises[i], actions[i], steps);
+    EXPECT_LT(rel_err(got, want[i]), 1e-4) << "chunk " << i;
+    EXPECT_GT(rel_err(want[i], uniform[i]), 1e-4) << "chunk " << i << ": the shift changed nothing";
+  }
+  EXPECT_THROW(shifted.set_sample_shift(0.0), std::invalid_argument);
+}
+
 TEST(Rollout, WindowMethodDiffersFromDenseOnceFramesLeaveTheWindow) {
   // A guard that the comparison above can fail: dropping history changes the result.
   torch::NoGradGuard ng;
@@ -141,6 +180,9 @@ TEST(NeuralWorld, BadParamsAndActionCountsRejected) {
   EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
   p = cpu_params();
   p.context_frames = 3;  // not a multiple of chunk_frames (2)
+  EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
+  p = cpu_params();
+  p.sample_shift = -1;
   EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
   NeuralWorld w(cpu_params());
   std::vector<Frame> frames;

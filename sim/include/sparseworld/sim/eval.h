@@ -47,6 +47,7 @@ struct EvalParams {
   double drift_seconds = 300;                 // length of the drift rollout
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
+  double sample_shift = 1.0;                  // sampler timestep shift (NeuralWorldParams)
   double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
   // Knobs of every method (the `method` field is ignored: each of `methods` runs with these).
   attn::MethodConfig attention;
@@ -82,6 +83,8 @@ struct MethodResult {
 struct EvalReport {
   std::vector<double> horizons_s;
   attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
+  int sample_steps = 0;          // sampler steps every method ran with (the model's when 0 was asked)
+  double sample_shift = 1.0;
   std::vector<MethodResult> methods;
   std::string json() const;
 };

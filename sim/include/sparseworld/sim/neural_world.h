@@ -18,6 +18,7 @@ struct NeuralWorldParams {
   std::string device = "auto";  // auto (cuda when available), cpu, cuda
   int context_frames = -1;      // reference-world frames encoded into the cache at reset; -1: one chunk
   int sample_steps = 0;         // 0: the model config's
+  double sample_shift = 1.0;    // sampler timestep shift (1: uniform steps; see engine/rollout.h)
   double context_noise = 0.1;   // noise level frames are committed at (match train --context-noise)
   int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
   attn::MethodConfig method;    // dense unless set
