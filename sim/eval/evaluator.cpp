@@ -72,7 +72,11 @@ namespace {
 struct TeacherResult {
   double psnr = 0, ssim = 0, action_accuracy = 0;
   double copy_psnr = 0, tokenizer_psnr = 0;  // baselines on the same frames (see MethodResult)
+  double detail = 0, tokenizer_detail = 0;   // generated (reconstructed) / true detail
 };
+
+// Detail (FrameStats) of an RGB8 frame.
+double frame_detail(const uint8_t* rgb, int size) { return frame_stats(rgb, nullptr, size, size).detail; }
 
 TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype) {
   auto m = model::load_model(p.model_path, dev, dtype);
@@ -82,7 +86,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
   const attn::MethodConfig mc = p.method_config(method);
   WorldParams wp;
   wp.width = wp.height = S;
-  double psum = 0, ssum = 0, copy_sum = 0, ae_sum = 0;
+  double psum = 0, ssum = 0, copy_sum = 0, ae_sum = 0, gen_detail = 0, ae_detail = 0, true_detail = 0;
   int n = 0, recovered = 0, scored = 0;
   torch::NoGradGuard ng;
   for (int s = 0; s < p.seeds; ++s) {
@@ -142,6 +146,9 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
           // Through the tokenizer, like every prediction: a model that copies the last latent.
           copy_sum += std::min(psnr(reconstructed.data() + static_cast<size_t>(k * F - 1) * fb, frames.data() + t * fb, S, S), kPsnrCapDb);
           ae_sum += std::min(psnr(reconstructed.data() + t * fb, frames.data() + t * fb, S, S), kPsnrCapDb);
+          gen_detail += frame_detail(g, S);
+          ae_detail += frame_detail(reconstructed.data() + t * fb, S);
+          true_detail += frame_detail(frames.data() + t * fb, S);
           if (visible[t]) {
             recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);
             ++scored;
@@ -152,7 +159,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
       roll.commit(z.narrow(0, k * F, F), acts.narrow(0, k * F, F));
     }
   }
-  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n};
+  const double td = true_detail > 0 ? true_detail : 1.0;
+  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n, gen_detail / td, ae_detail / td};
 }
 
 // Runs the neural world and the reference world side by side under an agent's actions for
@@ -203,15 +211,22 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
   return {ms / n, density / n};
 }
 
+// Generated detail over true detail for one frame pair (0 when the truth is flat).
+double detail_ratio(const Frame& gen, const Frame& truth) {
+  const double t = frame_stats(truth.rgb.data(), nullptr, truth.width, truth.height).detail;
+  return t > 0 ? frame_stats(gen.rgb.data(), nullptr, gen.width, gen.height).detail / t : 0.0;
+}
+
 struct Range {
   double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity(), std_min = std::numeric_limits<double>::infinity();
-  double motion = 0;
+  double motion = 0, detail = 0;
   int64_t n = 0;
   void add(const FrameStats& s) {
     lo = std::min(lo, s.mean);
     hi = std::max(hi, s.mean);
     std_min = std::min(std_min, s.stddev);
     motion += s.motion;
+    detail += s.detail;
     ++n;
   }
 };
@@ -240,9 +255,12 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     r.action_accuracy = tf.action_accuracy;
     r.teacher_copy_psnr = tf.copy_psnr;
     r.tokenizer_psnr = tf.tokenizer_psnr;
+    r.teacher_detail = tf.detail;
+    r.tokenizer_detail = tf.tokenizer_detail;
     // (2) + (3): one rollout per seed in lockstep with the reference world; drift on seed 0.
     r.horizon_psnr.assign(p.horizons_s.size(), 0.0);
     r.horizon_ssim.assign(p.horizons_s.size(), 0.0);
+    r.horizon_detail.assign(p.horizons_s.size(), 0.0);
     Range gen_range, truth_range;
     double ms_total = 0;
     int64_t chunks_total = 0;
@@ -257,6 +275,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                                if (frame == static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond))) {
                                  r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), kPsnrCapDb) / p.seeds;
                                  r.horizon_ssim[h] += ssim(gen.rgb.data(), gt.rgb.data(), S, S) / p.seeds;
+                                 r.horizon_detail[h] += detail_ratio(gen, gt) / p.seeds;
                                }
                              if (s == 0 && std::find(p.strip_frames.begin(), p.strip_frames.end(), frame) != p.strip_frames.end()) {
                                r.strip_frames.push_back(frame);
@@ -292,6 +311,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     r.truth_mean_hi = truth_range.hi;
     r.truth_std_min = truth_range.std_min;
     r.truth_motion_mean = truth_range.motion / std::max<int64_t>(1, truth_range.n);
+    r.drift_detail = truth_range.detail > 0 ? gen_range.detail / truth_range.detail : 0.0;
     // Drift passes when the luma mean stays in the truth's range (with a margin), frames keep
     // their contrast (no collapse to grey) and keep moving (no frozen frame).
     const double margin = kDriftMargin * (truth_range.hi - truth_range.lo);
@@ -318,11 +338,13 @@ std::string EvalReport::json() const {
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},
                             {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}, {"copy_previous_psnr", m.teacher_copy_psnr},
-                                                {"tokenizer_psnr", m.tokenizer_psnr}}},
+                                                {"tokenizer_psnr", m.tokenizer_psnr}, {"detail_ratio", m.teacher_detail},
+                                                {"tokenizer_detail_ratio", m.tokenizer_detail}}},
                             {"action_accuracy", m.action_accuracy},
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
                             {"rollout_psnr", m.horizon_psnr},
                             {"rollout_ssim", m.horizon_ssim},
+                            {"rollout_detail_ratio", m.horizon_detail},
                             {"drift",
                              {{"ok", m.drift_ok},
                               {"mean_range", {m.drift_mean_lo, m.drift_mean_hi}},
@@ -330,6 +352,7 @@ std::string EvalReport::json() const {
                               {"std_min", m.drift_std_min},
                               {"truth_std_min", m.truth_std_min},
                               {"motion", m.drift_motion_mean},
+                              {"detail_ratio", m.drift_detail},
                               {"truth_motion", m.truth_motion_mean}}},
                             {"ms_per_chunk", m.ms_per_chunk},
                             {"attention_density", m.attention_density},

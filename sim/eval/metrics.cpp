@@ -80,6 +80,13 @@ FrameStats frame_stats(const uint8_t* rgb, const uint8_t* prev, int width, int h
   s.mean /= n;
   for (double v : y) s.stddev += (v - s.mean) * (v - s.mean);
   s.stddev = std::sqrt(s.stddev / n);
+  double d = 0;
+  for (int r = 0; r + 1 < height; ++r)
+    for (int c = 0; c + 1 < width; ++c) {
+      const size_t i = static_cast<size_t>(r) * width + c;
+      d += std::abs(y[i + 1] - y[i]) + std::abs(y[i + width] - y[i]);
+    }
+  if (width > 1 && height > 1) s.detail = d / (static_cast<double>(width - 1) * (height - 1));
   if (prev) {
     const std::vector<double> p = luma(prev, n);
     for (int i = 0; i < n; ++i) s.motion += std::abs(y[i] - p[i]);

@@ -34,12 +34,19 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
     EXPECT_GT(m["teacher_forced"]["copy_previous_psnr"].get<double>(), 8.0);
     EXPECT_LT(m["teacher_forced"]["copy_previous_psnr"].get<double>(), 60.0);
     EXPECT_GT(m["teacher_forced"]["tokenizer_psnr"].get<double>(), 0.0);
+    EXPECT_GE(m["teacher_forced"]["detail_ratio"].get<double>(), 0.0);
+    EXPECT_GT(m["teacher_forced"]["tokenizer_detail_ratio"].get<double>(), 0.0);
     const double acc = m["action_accuracy"].get<double>();
     EXPECT_GE(acc, 0.0);
     EXPECT_LE(acc, 1.0);
     EXPECT_GT(m["revisit"]["frames"].get<int64_t>(), 0) << "the out-and-back agent returns within 12 s";
     EXPECT_FALSE(m["drift"]["ok"].get<bool>()) << "an untrained model's flat output must fail the drift check";
     EXPECT_GT(m["drift"]["truth_std_min"].get<double>(), m["drift"]["std_min"].get<double>());
+    // A flat output has a small fraction of the truth's detail, at every horizon too.
+    EXPECT_GE(m["drift"]["detail_ratio"].get<double>(), 0.0);
+    EXPECT_LT(m["drift"]["detail_ratio"].get<double>(), 0.5);
+    ASSERT_EQ(m["rollout_detail_ratio"].size(), 2u);
+    for (const auto& d : m["rollout_detail_ratio"]) EXPECT_LT(d.get<double>(), 0.5);
   }
   EXPECT_TRUE(fs::exists(dir / "out" / "psnr_vs_horizon.png"));
   // Strips: truth + 5 methods as rows; frames 2, 10, 20, 40 of the 2 s drift rollout as columns

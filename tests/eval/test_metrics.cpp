@@ -51,6 +51,34 @@ TEST(Metrics, FrameStats) {
   EXPECT_NEAR(s.stddev, 0.0, 1e-9);
   EXPECT_NEAR(s.motion, 10.0, 1e-9);
   EXPECT_EQ(frame_stats(a.data(), nullptr, 8, 8).motion, 0.0);
+  EXPECT_EQ(s.detail, 0.0) << "a flat frame has no detail";
+  // Columns alternating 0 / 100 (grey): |dx| = 100 everywhere, |dy| = 0.
+  std::vector<uint8_t> stripes(8 * 8 * 3);
+  for (size_t i = 0; i < stripes.size(); ++i) stripes[i] = (i / 3) % 2 ? 100 : 0;
+  EXPECT_NEAR(frame_stats(stripes.data(), nullptr, 8, 8).detail, 100.0, 1e-9);
+}
+
+// Detail falls when a real frame is blurred, while its mean stays: what PSNR cannot see.
+TEST(Metrics, DetailFallsWithBlur) {
+  ReferenceWorld w;
+  w.reset(3);
+  const Frame& f = w.current_frame();
+  std::vector<uint8_t> blurred = f.rgb;
+  for (int pass = 0; pass < 3; ++pass) {  // 3x3 box blur, three times
+    const std::vector<uint8_t> src = blurred;
+    for (int y = 1; y + 1 < f.height; ++y)
+      for (int x = 1; x + 1 < f.width; ++x)
+        for (int ch = 0; ch < 3; ++ch) {
+          int s = 0;
+          for (int dy = -1; dy <= 1; ++dy)
+            for (int dx = -1; dx <= 1; ++dx) s += src[(static_cast<size_t>(y + dy) * f.width + x + dx) * 3 + ch];
+          blurred[(static_cast<size_t>(y) * f.width + x) * 3 + ch] = static_cast<uint8_t>(s / 9);
+        }
+  }
+  const FrameStats sharp = frame_stats(f.rgb.data(), nullptr, f.width, f.height), soft = frame_stats(blurred.data(), nullptr, f.width, f.height);
+  EXPECT_GT(sharp.detail, 1.0);
+  EXPECT_LT(soft.detail, 0.7 * sharp.detail);
+  EXPECT_NEAR(soft.mean, sharp.mean, 2.0);
 }
 
 // The matcher behind action fidelity, fed the ground truth itself: every candidate action with a

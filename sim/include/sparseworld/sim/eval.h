@@ -20,10 +20,13 @@ constexpr double kPsnrCapDb = 99.0;
 // SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03) on luma, in [-1, 1].
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height);
 
-// Image statistics used by the drift check: mean and standard deviation of luma, and the mean
-// absolute luma change from the previous frame (0 for a frozen video).
+// Image statistics used by the drift check: mean and standard deviation of luma, the mean
+// absolute luma change from the previous frame (0 for a frozen video), and detail: the mean
+// absolute luma difference between neighbouring pixels (|dx| + |dy|; 0 for a flat frame). Detail
+// against the truth's tells blur apart from error, which PSNR does not: a blurred prediction
+// often scores higher PSNR than a sharp one that is slightly off.
 struct FrameStats {
-  double mean = 0, stddev = 0, motion = 0;
+  double mean = 0, stddev = 0, motion = 0, detail = 0;
 };
 FrameStats frame_stats(const uint8_t* rgb, const uint8_t* previous_or_null, int width, int height);
 
@@ -65,12 +68,17 @@ struct MethodResult {
   // last true frame before the chunk (a model that ignores motion; copying raw frames would score
   // 99 dB on every frame the player stands still), and decode(encode(truth)) (the ceiling).
   double teacher_copy_psnr = 0, tokenizer_psnr = 0;
+  // Detail (FrameStats) of the teacher-forced predictions and of the tokenizer's reconstructions,
+  // over the truth's on the same frames (1: as sharp as the truth).
+  double teacher_detail = 0, tokenizer_detail = 0;
   double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
   int64_t revisit_frames = 0;
   double attention_density = 0;                    // mean kept / dense block pairs over the revisit rollout
   double drift_density = 0;                        // the same over the drift rollout (seed 0)
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
+  std::vector<double> horizon_detail;              // generated / true detail (FrameStats) at each horizon
+  double drift_detail = 0;                         // generated / true mean detail over the drift run (1: as sharp)
   double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
   double drift_std_min = 0, drift_motion_mean = 0;
   double truth_mean_lo = 0, truth_mean_hi = 0, truth_std_min = 0, truth_motion_mean = 0;
