@@ -22,8 +22,8 @@ struct TrainAttention {
   std::string kind;  // dense | window | sparse-forcing
   int top_k = 8, memory = 16;
   int64_t T = 0, B = 0;
-  at::Tensor tok_block;             // [N] block id within the sequence for each token
-  at::Tensor blk_frame, blk_chunk;  // [NB]
+  at::Tensor tok_block{};           // [N] block id within the sequence for each token
+  at::Tensor blk_frame{}, blk_chunk{};  // [NB]
 
   // B sequences of T frames each, on `dev`; call before operator() when the shape changes.
   void setup(int64_t sequences, int64_t frames, at::Device dev);
