@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "sparseworld/sim/eval.h"
+#include "sparseworld/sim/neural_world.h"
 
 namespace sw::cli {
 
@@ -69,7 +70,17 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")
       ->capture_default_str()
-      ->check(CLI::Range(1e-3, 100.0));
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {  // (0, kMaxSampleShift], as NeuralWorldParams checks it
+            try {
+              size_t used = 0;
+              const double d = std::stod(v, &used);
+              if (used == v.size() && valid_sample_shift(d)) return {};
+            } catch (const std::exception&) {
+            }
+            return fmt::format("'{}' is not in (0, {}]", v, kMaxSampleShift);
+          },
+          "(0, 100]"));
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).

@@ -21,7 +21,7 @@ void NeuralWorldParams::validate() const {
     throw std::invalid_argument("neural world: device '" + device + "' is not one of auto, cpu, cuda");
   if (context_frames < -1) throw std::invalid_argument("neural world: context_frames must be >= -1");
   if (sample_steps < 0 || sample_steps > 64) throw std::invalid_argument("neural world: sample_steps must be in [0, 64]");
-  if (!(sample_shift > 0 && sample_shift <= 100))
+  if (!valid_sample_shift(sample_shift))
     throw std::invalid_argument("neural world: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("neural world: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));

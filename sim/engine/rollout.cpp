@@ -3,6 +3,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "sparseworld/sim/neural_world.h"
+
 namespace sw::engine {
 
 Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
@@ -54,7 +56,7 @@ double sampler_level(int step, int steps, double shift) {
 }
 
 void Rollout::set_sample_shift(double shift) {
-  if (!(shift > 0 && shift <= 100)) throw std::invalid_argument("rollout: sample shift must be in (0, 100], got " + std::to_string(shift));
+  if (!valid_sample_shift(shift)) throw std::invalid_argument("rollout: sample shift must be in (0, 100], got " + std::to_string(shift));
   shift_ = shift;
 }
 

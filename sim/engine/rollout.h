@@ -12,13 +12,13 @@
 
 namespace sw::engine {
 
-// Rectified flow: x_t = (1 - t) x0 + t * noise; the network predicts v = noise - x0; sampling
-// walks t from 1 to 0 in `steps` Euler steps.
-
 // The noise level before Euler step `step` of `steps` (step == steps: 0, the end): with u = 1 -
 // step/steps, t = shift u / (1 + (shift - 1) u). Shift 1 is uniform; > 1 spends more of the steps
 // at high noise, where the layout of the frame is decided (SD3's timestep shift).
 double sampler_level(int step, int steps, double shift);
+
+// Rectified flow: x_t = (1 - t) x0 + t * noise; the network predicts v = noise - x0; sampling
+// walks t from 1 to 0 in `steps` Euler steps (at sampler_level).
 class Rollout {
  public:
   Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,

@@ -37,7 +37,7 @@ void EvalParams::validate() const {
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
-  if (!(sample_shift > 0 && sample_shift <= 100)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
+  if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("eval: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
   for (int64_t f : strip_frames)
@@ -159,8 +159,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
       roll.commit(z.narrow(0, k * F, F), acts.narrow(0, k * F, F));
     }
   }
-  const double td = true_detail > 0 ? true_detail : 1.0;
-  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n, gen_detail / td, ae_detail / td};
+  auto ratio = [&](double d) { return true_detail > 0 ? d / true_detail : 0.0; };  // 0 when the truth is flat, as detail_ratio
+  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n, ratio(gen_detail), ratio(ae_detail)};
 }
 
 // Runs the neural world and the reference world side by side under an agent's actions for

@@ -113,9 +113,11 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --sf-max-count 0.5 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-max-count"), std::string::npos) << r.output;
-  r = run_cli("eval --model x --sample-shift 0 --out /tmp/sw_eval_bad");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("--sample-shift"), std::string::npos) << r.output;
+  for (const char* bad : {"0", "abc", "101"}) {
+    r = run_cli(std::string("eval --model x --sample-shift ") + bad + " --out /tmp/sw_eval_bad");
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.output.find(std::string("--sample-shift: '") + bad + "'"), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace

@@ -13,12 +13,17 @@
 
 namespace sw {
 
+// Largest sampler timestep shift accepted anywhere (NeuralWorldParams, eval, the rollout): past it
+// every step but the last sits at t ~ 1.
+constexpr double kMaxSampleShift = 100.0;
+inline bool valid_sample_shift(double shift) { return shift > 0 && shift <= kMaxSampleShift; }
+
 struct NeuralWorldParams {
   std::string model_path;
   std::string device = "auto";  // auto (cuda when available), cpu, cuda
   int context_frames = -1;      // reference-world frames encoded into the cache at reset; -1: one chunk
   int sample_steps = 0;         // 0: the model config's
-  double sample_shift = 1.0;    // sampler timestep shift (1: uniform steps; see engine/rollout.h)
+  double sample_shift = 1.0;    // sampler timestep shift (1: uniform steps; see engine/rollout.h), in (0, kMaxSampleShift]
   double context_noise = 0.1;   // noise level frames are committed at (match train --context-noise)
   int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
   attn::MethodConfig method;    // dense unless set
