@@ -53,6 +53,21 @@ bool write_strips(const std::string& path, const eval::EvalReport& r) {
   return true;
 }
 
+// A number that `valid` accepts (the range NeuralWorldParams checks), or a message naming the
+// value: CLI11's own range validators print their bounds' full precision (DBL_MAX).
+CLI::Validator number_check(bool (*valid)(double), const std::string& range) {
+  return CLI::Validator(
+      [valid, range](std::string& v) -> std::string {
+        try {
+          size_t used = 0;
+          const double d = std::stod(v, &used);
+          if (used == v.size() && valid(d)) return {};
+        } catch (const std::exception&) {
+        }
+        return fmt::format("'{}' is not in {}", v, range);
+      },
+      range);
+}
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {
@@ -70,17 +85,15 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {  // (0, kMaxSampleShift], as NeuralWorldParams checks it
-            try {
-              size_t used = 0;
-              const double d = std::stod(v, &used);
-              if (used == v.size() && valid_sample_shift(d)) return {};
-            } catch (const std::exception&) {
-            }
-            return fmt::format("'{}' is not in (0, {}]", v, kMaxSampleShift);
-          },
-          "(0, 100]"));
+      ->check(number_check(valid_sample_shift, fmt::format("(0, {}]", kMaxSampleShift)));
+  cmd->add_option("--action-guidance", o->params.action_guidance,
+                  "Guidance of the sampler on the actions against standing still (1: off; > 1: a second pass per step)")
+      ->capture_default_str()
+      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
+  cmd->add_option("--history-guidance", o->params.history_guidance,
+                  "Guidance of the sampler on the history against none (1: off; > 1: a second pass per step over the chunk alone)")
+      ->capture_default_str()
+      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).

@@ -23,6 +23,12 @@ void NeuralWorldParams::validate() const {
   if (sample_steps < 0 || sample_steps > 64) throw std::invalid_argument("neural world: sample_steps must be in [0, 64]");
   if (!valid_sample_shift(sample_shift))
     throw std::invalid_argument("neural world: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
+  if (!valid_action_guidance(action_guidance))
+    throw std::invalid_argument("neural world: action_guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " +
+                                std::to_string(action_guidance));
+  if (!valid_history_guidance(history_guidance))
+    throw std::invalid_argument("neural world: history_guidance must be in [0, " + std::to_string(kMaxHistoryGuidance) + "], got " +
+                                std::to_string(history_guidance));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("neural world: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
   if (recall_every < 0) throw std::invalid_argument("neural world: recall_every must be >= 0");
@@ -129,6 +135,17 @@ void NeuralWorld::set_method(const attn::MethodConfig& method) {
   impl_->rollout->set_method(method);
 }
 
+void NeuralWorld::set_action_guidance(double w) {
+  impl_->rollout->set_action_guidance(w);  // validates
+  impl_->params.action_guidance = w;       // and keeps it over reset()
+}
+double NeuralWorld::action_guidance() const { return impl_->params.action_guidance; }
+void NeuralWorld::set_history_guidance(double w) {
+  impl_->rollout->set_history_guidance(w);
+  impl_->params.history_guidance = w;
+}
+double NeuralWorld::history_guidance() const { return impl_->params.history_guidance; }
+
 void NeuralWorld::reset(uint64_t seed) {
   Impl& m = *impl_;
   torch::NoGradGuard ng;
@@ -138,6 +155,8 @@ void NeuralWorld::reset(uint64_t seed) {
   m.rollout->reset();
   m.rollout->set_context_noise(m.params.context_noise, seed);
   m.rollout->set_sample_shift(m.params.sample_shift);
+  m.rollout->set_action_guidance(m.params.action_guidance);
+  m.rollout->set_history_guidance(m.params.history_guidance);
   m.stats = NeuralStats{};
   m.step_stats = StepStats{};
   // Context: the reference world's first frames from the same seed, standing still.

@@ -24,6 +24,7 @@ Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at:
   cp.device = device;
   cp.recall_every = recall_every;
   for (int i = 0; i < c.depth; ++i) layers_.emplace_back(cp, method);
+  cache_params_ = cp;
 }
 
 void Rollout::reset() {
@@ -44,6 +45,16 @@ at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& ac
       0, anchor);
 }
 
+at::Tensor Rollout::velocity_without_history(const at::Tensor& x, double t, const at::Tensor& actions) {
+  const at::Tensor tt = at::full({x.size(0)}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
+  return model_.dit->forward(
+      x, tt, actions, frame0_,
+      [&](int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        return empty_layers_[static_cast<size_t>(layer)].attend(q, k, v, false);
+      },
+      0, model_.config.anchor_frame ? at::zeros_like(x) : at::Tensor());
+}
+
 void Rollout::set_context_noise(double sigma, uint64_t seed) {
   if (!(sigma >= 0 && sigma < 1)) throw std::invalid_argument("rollout: context noise must be in [0, 1), got " + std::to_string(sigma));
   sigma_ = sigma;
@@ -53,6 +64,29 @@ void Rollout::set_context_noise(double sigma, uint64_t seed) {
 double sampler_level(int step, int steps, double shift) {
   const double u = 1.0 - static_cast<double>(step) / steps;
   return shift * u / (1.0 + (shift - 1.0) * u);
+}
+
+void Rollout::set_action_guidance(double w) {
+  if (!valid_action_guidance(w))
+    throw std::invalid_argument("rollout: action guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(w));
+  guidance_ = w;
+}
+
+namespace {
+// v0 + w (va - v0): one formula for the cached rollout and the recomputing reference.
+at::Tensor guided(const at::Tensor& v_cond, const at::Tensor& v_uncond, double w) { return v_uncond + w * (v_cond - v_uncond); }
+}  // namespace
+
+void Rollout::set_history_guidance(double w) {
+  if (!valid_history_guidance(w))
+    throw std::invalid_argument("rollout: history guidance must be in [0, " + std::to_string(kMaxHistoryGuidance) + "], got " + std::to_string(w));
+  history_guidance_ = w;
+  if (w != 1.0 && empty_layers_.empty()) {
+    // Dense over an empty cache is the chunk attending to itself, whatever the rollout's method.
+    attn::CacheParams cp = cache_params_;
+    cp.recall_every = 0;
+    for (int i = 0; i < model_.config.depth; ++i) empty_layers_.emplace_back(cp, attn::MethodConfig{});
+  }
 }
 
 void Rollout::set_sample_shift(double shift) {
@@ -94,9 +128,13 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   at::Tensor x = noise.to(device_, dtype_);
   at::Tensor anchor;
   if (model_.config.anchor_frame && last_committed_.defined()) anchor = last_committed_.expand_as(x);
+  const at::Tensor still = guidance_ != 1.0 ? at::zeros_like(a) : at::Tensor();
   for (int s = 0; s < steps; ++s) {
     const double t = sampler_level(s, steps, shift_), t_next = sampler_level(s + 1, steps, shift_);
-    x = x + (t_next - t) * velocity(x, t, a, false, anchor);
+    at::Tensor v = velocity(x, t, a, false, anchor);
+    if (still.defined()) v = guided(v, velocity(x, t, still, false, anchor), guidance_);
+    if (history_guidance_ != 1.0) v = guided(v, velocity_without_history(x, t, a), history_guidance_);
+    x = x + (t_next - t) * v;
   }
   if (denoise_done) denoise_done();
   if (!commit) return x;
@@ -116,7 +154,8 @@ at::Tensor Rollout::chunk_noise(const model::ModelConfig& c, uint64_t seed, int6
 
 std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
                                              const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
-                                             const std::vector<at::Tensor>& actions, int steps, double shift) {
+                                             const std::vector<at::Tensor>& actions, int steps, double shift,
+                                             double action_guidance, double history_guidance) {
   torch::NoGradGuard ng;
   const int64_t F = model.config.chunk_frames;
   at::Tensor history = context_latents, history_actions = context_actions;
@@ -135,8 +174,19 @@ std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at:
       at::Tensor tt = at::cat({at::zeros({history.size(0)}), at::full({F}, t)});
       const at::Tensor seq = at::cat({history, x}, 0);
       const at::Tensor anchor = model.config.anchor_frame ? model::chunk_anchors(seq, F, frames) : at::Tensor();
-      at::Tensor v = model.dit->forward(seq, tt, acts, 0, full_attend(frames), 0, anchor);
-      x = x + (t_next - t) * v.narrow(0, history.size(0), F);
+      at::Tensor v = model.dit->forward(seq, tt, acts, 0, full_attend(frames), 0, anchor).narrow(0, history.size(0), F);
+      if (action_guidance != 1.0) {
+        // Only the chunk's own actions are zeroed: the history keeps its conditioning, as the
+        // cache's K/V do in the rollout.
+        const at::Tensor still = at::cat({history_actions, at::zeros_like(actions[c]).to(history.dtype())}, 0);
+        v = guided(v, model.dit->forward(seq, tt, still, 0, full_attend(frames), 0, anchor).narrow(0, history.size(0), F), action_guidance);
+      }
+      if (history_guidance != 1.0) {
+        // The chunk alone: no history, the zero anchor of a sequence's first chunk.
+        const at::Tensor alone = model.config.anchor_frame ? model::chunk_anchors(x, F, F) : at::Tensor();
+        v = guided(v, model.dit->forward(x, at::full({F}, t), actions[c].to(history.dtype()), 0, full_attend(F), 0, alone), history_guidance);
+      }
+      x = x + (t_next - t) * v;
     }
     out.push_back(x);
     history = at::cat({history, x}, 0);

@@ -33,6 +33,20 @@ class Rollout {
   void set_context_noise(double sigma, uint64_t seed);
   // Timestep shift of the sampler (sampler_level); 1, uniform steps, by default.
   void set_sample_shift(double shift);
+  // Action guidance w: each sampler step uses v0 + w (va - v0), va the velocity under the chunk's
+  // actions and v0 under the zero action (standing still, which the babbler agent trains on, so
+  // no null token is needed). 1 (the default) is the plain model in one pass; > 1 amplifies what
+  // the actions change (the model under-moves: eval's drift motion is half the truth's). The
+  // commit pass always uses the true actions.
+  void set_action_guidance(double w);
+  double action_guidance() const { return guidance_; }
+  // History guidance w (Diffusion Forcing's history guidance): v = vn + w (vh - vn), vh the
+  // (action-guided) velocity with the cache, vn the chunk's velocity with no history at all (an
+  // empty cache and a zero anchor: how every training clip starts, so the pass is in
+  // distribution). w > 1 pushes each step away from the generic frame the model would draw
+  // without context, towards what the history says; the extra pass attends over the chunk alone.
+  void set_history_guidance(double w);
+  double history_guidance() const { return history_guidance_; }
   double context_noise() const { return sigma_; }
   // Commits latents [F, C, g, g] (context frames) with their actions [F, action_dim].
   void commit(const at::Tensor& latents, const at::Tensor& actions);
@@ -51,15 +65,21 @@ class Rollout {
 
  private:
   at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit, const at::Tensor& anchor);
+  // The chunk's velocity with no history (history guidance's other pass).
+  at::Tensor velocity_without_history(const at::Tensor& x, double t, const at::Tensor& actions);
   void commit_pass(const at::Tensor& latents, const at::Tensor& actions);
   model::WorldModel& model_;
   at::Device device_;
   at::ScalarType dtype_;
   std::vector<attn::LayerAttention> layers_;
+  std::vector<attn::LayerAttention> empty_layers_;  // never committed to: attention over the chunk alone
+  attn::CacheParams cache_params_;                  // of layers_, for empty_layers_ (made on first use)
   int64_t frame0_ = 0;
   at::Tensor last_committed_;  // [1, C, g, g] as committed (noised): the next chunk's anchor
   double sigma_ = 0;
   double shift_ = 1;
+  double guidance_ = 1;
+  double history_guidance_ = 1;
   uint64_t noise_seed_ = 0;
 };
 
@@ -67,6 +87,7 @@ class Rollout {
 // (block-causal attention in plain ops, no cache). Returns the clean latents of each chunk.
 std::vector<at::Tensor> rollout_from_scratch(model::WorldModel& model, const at::Tensor& context_latents,
                                              const at::Tensor& context_actions, const std::vector<at::Tensor>& noises,
-                                             const std::vector<at::Tensor>& actions, int steps, double shift = 1.0);
+                                             const std::vector<at::Tensor>& actions, int steps, double shift = 1.0,
+                                             double action_guidance = 1.0, double history_guidance = 1.0);
 
 }  // namespace sw::engine

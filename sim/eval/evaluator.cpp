@@ -38,6 +38,10 @@ void EvalParams::validate() const {
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
   if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
+  if (!valid_action_guidance(action_guidance))
+    throw std::invalid_argument("eval: action_guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(action_guidance));
+  if (!valid_history_guidance(history_guidance))
+    throw std::invalid_argument("eval: history_guidance must be in [0, " + std::to_string(kMaxHistoryGuidance) + "], got " + std::to_string(history_guidance));
   if (!(context_noise >= 0 && context_noise <= 0.5))
     throw std::invalid_argument("eval: context_noise must be in [0, 0.5], got " + std::to_string(context_noise));
   for (int64_t f : strip_frames)
@@ -133,6 +137,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     engine::Rollout roll(*m, mc, dev, dtype, 0);
     roll.set_context_noise(p.context_noise, seed);
     roll.set_sample_shift(p.sample_shift);
+    roll.set_action_guidance(p.action_guidance);
+    roll.set_history_guidance(p.history_guidance);
     for (int k = 0; k < kTeacherChunks; ++k) {
       if (k > 0) {
         const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts.narrow(0, k * F, F),
@@ -176,6 +182,8 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
   np.device = on_gpu ? "cuda" : "cpu";
   np.sample_steps = p.sample_steps;
   np.sample_shift = p.sample_shift;
+  np.action_guidance = p.action_guidance;
+  np.history_guidance = p.history_guidance;
   np.context_noise = p.context_noise;
   np.method = p.method_config(method);
   NeuralWorld world(np);
@@ -245,6 +253,8 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   report.attention = p.attention;
   report.sample_steps = p.sample_steps ? p.sample_steps : model::read_model_info(p.model_path).config.sample_steps;
   report.sample_shift = p.sample_shift;
+  report.action_guidance = p.action_guidance;
+  report.history_guidance = p.history_guidance;
   const double max_h = *std::max_element(p.horizons_s.begin(), p.horizons_s.end());
   for (const std::string& method : p.methods) {
     MethodResult r;
@@ -327,7 +337,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
 std::string EvalReport::json() const {
   nlohmann::json j;
   j["horizons_s"] = horizons_s;
-  j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}};
+  j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}, {"action_guidance", action_guidance}, {"history_guidance", history_guidance}};
   const attn::SparseForcingParams& sf = attention.sparse_forcing;
   j["sparse_forcing"] = {{"top_k", sf.top_k},
                          {"neighbour_frames", sf.neighbour_frames},

@@ -73,11 +73,15 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
     return nlohmann::json::parse(f);
   };
   const nlohmann::json base = run("", "base");
-  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5", "knobs");
+  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25", "knobs");
   EXPECT_EQ(base["sampler"]["steps"], 2) << "the tiny config's own sample_steps";
   EXPECT_DOUBLE_EQ(base["sampler"]["shift"].get<double>(), 1.0);
   EXPECT_EQ(knobs["sampler"]["steps"], 3);
   EXPECT_DOUBLE_EQ(knobs["sampler"]["shift"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(base["sampler"]["action_guidance"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(knobs["sampler"]["action_guidance"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(base["sampler"]["history_guidance"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(knobs["sampler"]["history_guidance"].get<double>(), 1.25);
   EXPECT_EQ(base["sparse_forcing"]["top_k"], 8);
   EXPECT_EQ(base["sparse_forcing"]["use_memory"], true);
   EXPECT_EQ(knobs["sparse_forcing"]["top_k"], 1);
@@ -118,6 +122,12 @@ TEST(Eval, BadArgumentsNamed) {
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.output.find(std::string("--sample-shift: '") + bad + "'"), std::string::npos) << r.output;
   }
+  for (const char* flag : {"--action-guidance", "--history-guidance"})
+    for (const char* bad : {"-1", "x", "11"}) {
+      r = run_cli(std::string("eval --model x ") + flag + " " + bad + " --out /tmp/sw_eval_bad");
+      EXPECT_NE(r.exit_code, 0) << flag << " " << bad;
+      EXPECT_NE(r.output.find(std::string(flag) + ": '" + bad + "'"), std::string::npos) << r.output;
+    }
 }
 
 }  // namespace

@@ -81,6 +81,91 @@ TEST(Rollout, ShiftedSamplerCachedEqualsRecomputeAndDiffersFromUniform) {
   EXPECT_THROW(shifted.set_sample_shift(0.0), std::invalid_argument);
 }
 
+TEST(Rollout, ActionGuidanceEqualsRecomputeAndOnlyActsThroughActions) {
+  torch::NoGradGuard ng;
+  auto m = model::load_model(tiny_model(), at::kCPU, at::kFloat);
+  const model::ModelConfig& c = m->config;
+  const int F = c.chunk_frames, chunks = 3, steps = 2;
+  at::manual_seed(13);
+  const at::Tensor context = at::randn({F, c.latent_channels, c.latent_grid(), c.latent_grid()});
+  const at::Tensor context_actions = random_actions(F, 299);
+  std::vector<at::Tensor> noises, actions, still;
+  for (int i = 0; i < chunks; ++i) {
+    noises.push_back(engine::Rollout::chunk_noise(c, 7, i));
+    actions.push_back(random_actions(F, 300 + i));
+    still.push_back(at::zeros({F, 5}));
+  }
+  const double w = 2.5;
+  engine::Rollout guided(*m, attn::MethodConfig{}, at::kCPU, at::kFloat, 0);
+  guided.set_action_guidance(w);
+  EXPECT_DOUBLE_EQ(guided.action_guidance(), w);
+  guided.commit(context, context_actions);
+  const auto want = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, w);
+  const auto plain = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps);
+  for (int i = 0; i < chunks; ++i) {
+    const at::Tensor got = guided.generate(noises[i], actions[i], steps);
+    EXPECT_LT(rel_err(got, want[i]), 1e-4) << "chunk " << i;
+    EXPECT_GT(rel_err(want[i], plain[i]), 1e-4) << "chunk " << i << ": guidance changed nothing";
+  }
+  // Standing still, the guided and the plain velocity are the same pass: guidance is a no-op.
+  const auto still_guided = engine::rollout_from_scratch(*m, context, context_actions, noises, still, steps, 1.0, w);
+  const auto still_plain = engine::rollout_from_scratch(*m, context, context_actions, noises, still, steps);
+  for (int i = 0; i < chunks; ++i) EXPECT_LT(rel_err(still_guided[i], still_plain[i]), 1e-6) << "chunk " << i;
+  // w = 0 samples as if standing still (the history keeps its actions).
+  const auto zero = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, 0.0);
+  std::vector<at::Tensor> history_only;
+  at::Tensor hist = context, hist_actions = context_actions;
+  for (int i = 0; i < chunks; ++i) {
+    const auto one = engine::rollout_from_scratch(*m, hist, hist_actions, {noises[i]}, {still[i]}, steps);
+    EXPECT_LT(rel_err(zero[i], one[0]), 1e-4) << "chunk " << i;
+    hist = at::cat({hist, zero[i]});
+    hist_actions = at::cat({hist_actions, actions[i]});
+  }
+  EXPECT_THROW(guided.set_action_guidance(-0.5), std::invalid_argument);
+  EXPECT_THROW(guided.set_action_guidance(kMaxActionGuidance + 1), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(guided.action_guidance(), w);  // a refused value leaves the last one
+}
+
+TEST(Rollout, HistoryGuidanceEqualsRecomputeUnderEveryMethod) {
+  // The no-history pass is the chunk alone, whatever the method: window's cached rollout with
+  // history and action guidance matches (dense) recomputation while the history fits its window
+  // (tiny: sink 1 + 3 frames; context + one chunk are 4).
+  torch::NoGradGuard ng;
+  auto m = model::load_model(tiny_model(), at::kCPU, at::kFloat);
+  const model::ModelConfig& c = m->config;
+  const int F = c.chunk_frames, chunks = 2, steps = 2;
+  at::manual_seed(14);
+  const at::Tensor context = at::randn({F, c.latent_channels, c.latent_grid(), c.latent_grid()});
+  const at::Tensor context_actions = random_actions(F, 399);
+  std::vector<at::Tensor> noises, actions;
+  for (int i = 0; i < chunks; ++i) {
+    noises.push_back(engine::Rollout::chunk_noise(c, 8, i));
+    actions.push_back(random_actions(F, 400 + i));
+  }
+  const double wh = 2.0, wa = 1.5;
+  const auto want = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa, wh);
+  const auto plain = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa);
+  for (attn::Method method : {attn::Method::Dense, attn::Method::Window}) {
+    attn::MethodConfig mc;
+    mc.method = method;
+    engine::Rollout guided(*m, mc, at::kCPU, at::kFloat, 0);
+    guided.set_action_guidance(wa);
+    guided.set_history_guidance(wh);
+    EXPECT_DOUBLE_EQ(guided.history_guidance(), wh);
+    guided.commit(context, context_actions);
+    for (int i = 0; i < chunks; ++i) {
+      const at::Tensor got = guided.generate(noises[i], actions[i], steps);
+      EXPECT_LT(rel_err(got, want[i]), 1e-4) << attn::method_name(method) << " chunk " << i;
+      EXPECT_GT(rel_err(want[i], plain[i]), 1e-4) << "chunk " << i << ": history guidance changed nothing";
+    }
+    EXPECT_THROW(guided.set_history_guidance(kMaxHistoryGuidance + 1), std::invalid_argument);
+  }
+  // w = 0 ignores the history: the chunk sampled alone, as the first chunk of a rollout.
+  const auto alone = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, 1.0, 0.0);
+  engine::Rollout fresh(*m, attn::MethodConfig{}, at::kCPU, at::kFloat, 0);
+  EXPECT_LT(rel_err(alone[0], fresh.generate(noises[0], actions[0], steps)), 1e-4);
+}
+
 TEST(Rollout, WindowMethodDiffersFromDenseOnceFramesLeaveTheWindow) {
   // A guard that the comparison above can fail: dropping history changes the result.
   torch::NoGradGuard ng;
@@ -129,6 +214,28 @@ TEST(NeuralWorld, SameSeedIdenticalDifferentSeedDiffers) {
 TEST(NeuralWorld, ActionsChangeTheOutput) {
   const auto fwd = run_world(cpu_params(), 3, 2, 1.f), back = run_world(cpu_params(), 3, 2, -1.f);
   EXPECT_NE(fwd.back().rgb, back.back().rgb);
+}
+
+TEST(NeuralWorld, ActionGuidanceFromParamsOrSetterAlikeAndKeptOverReset) {
+  NeuralWorldParams p = cpu_params();
+  p.action_guidance = 3.0;
+  const auto from_params = run_world(p, 3, 2, 1.f), plain = run_world(cpu_params(), 3, 2, 1.f);
+  EXPECT_NE(from_params.back().rgb, plain.back().rgb);
+  NeuralWorld w(cpu_params());
+  w.set_action_guidance(3.0);
+  EXPECT_THROW(w.set_action_guidance(-1.0), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(w.action_guidance(), 3.0);
+  w.reset(3);
+  std::vector<Frame> all, frames;
+  Action a;
+  a.forward = 1.f;
+  a.turn = 0.5f;
+  for (int i = 0; i < 2; ++i) {
+    w.step(std::vector<Action>(static_cast<size_t>(w.chunk_frames()), a), frames);
+    all.insert(all.end(), frames.begin(), frames.end());
+  }
+  ASSERT_EQ(all.size(), from_params.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].rgb, from_params[i].rgb) << "frame " << i;
 }
 
 TEST(NeuralWorld, MethodSwitchHonouredOnTheNextChunk) {
@@ -183,6 +290,12 @@ TEST(NeuralWorld, BadParamsAndActionCountsRejected) {
   EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
   p = cpu_params();
   p.sample_shift = -1;
+  EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
+  p = cpu_params();
+  p.action_guidance = kMaxActionGuidance * 2;
+  EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
+  p = cpu_params();
+  p.history_guidance = -1;
   EXPECT_THROW(NeuralWorld{p}, std::invalid_argument);
   NeuralWorld w(cpu_params());
   std::vector<Frame> frames;

@@ -51,6 +51,8 @@ struct EvalParams {
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   int sample_steps = 0;                       // 0: the model's
   double sample_shift = 1.0;                  // sampler timestep shift (NeuralWorldParams)
+  double action_guidance = 1.0;               // guidance on the actions (NeuralWorldParams)
+  double history_guidance = 1.0;              // guidance on the history (NeuralWorldParams)
   double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
   // Knobs of every method (the `method` field is ignored: each of `methods` runs with these).
   attn::MethodConfig attention;
@@ -93,6 +95,8 @@ struct EvalReport {
   attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
   int sample_steps = 0;          // sampler steps every method ran with (the model's when 0 was asked)
   double sample_shift = 1.0;
+  double action_guidance = 1.0;
+  double history_guidance = 1.0;
   std::vector<MethodResult> methods;
   std::string json() const;
 };

@@ -17,6 +17,13 @@ namespace sw {
 // every step but the last sits at t ~ 1.
 constexpr double kMaxSampleShift = 100.0;
 inline bool valid_sample_shift(double shift) { return shift > 0 && shift <= kMaxSampleShift; }
+// Largest action guidance accepted anywhere (see engine/rollout.h): beyond it the extrapolated
+// velocity leaves the range the sampler was trained on and frames saturate.
+constexpr double kMaxActionGuidance = 10.0;
+inline bool valid_action_guidance(double w) { return w >= 0 && w <= kMaxActionGuidance; }
+// The same bound for history guidance.
+constexpr double kMaxHistoryGuidance = 10.0;
+inline bool valid_history_guidance(double w) { return w >= 0 && w <= kMaxHistoryGuidance; }
 
 struct NeuralWorldParams {
   std::string model_path;
@@ -24,6 +31,13 @@ struct NeuralWorldParams {
   int context_frames = -1;      // reference-world frames encoded into the cache at reset; -1: one chunk
   int sample_steps = 0;         // 0: the model config's
   double sample_shift = 1.0;    // sampler timestep shift (1: uniform steps; see engine/rollout.h), in (0, kMaxSampleShift]
+  // Classifier-free guidance of the sampler on the actions, against standing still (1: off, one
+  // pass; w > 1 amplifies how the frame answers the input, at a second pass per step), in
+  // [0, kMaxActionGuidance]. See engine/rollout.h.
+  double action_guidance = 1.0;
+  // Guidance on the history (the cache), against the same chunk sampled with none (1: off; > 1:
+  // a second pass per step over the chunk alone, cheap), in [0, kMaxHistoryGuidance].
+  double history_guidance = 1.0;
   double context_noise = 0.1;   // noise level frames are committed at (match train --context-noise)
   int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
   attn::MethodConfig method;    // dense unless set
@@ -66,6 +80,10 @@ class NeuralWorld final : public World {
 
   void set_method(const attn::MethodConfig& method);  // takes effect on the next chunk
   const attn::MethodConfig& method() const;
+  void set_action_guidance(double w);  // takes effect on the next chunk; throws outside [0, kMaxActionGuidance]
+  double action_guidance() const;
+  void set_history_guidance(double w);  // the same for history guidance
+  double history_guidance() const;
   const NeuralStats& neural_stats() const;
   const model::ModelConfig& config() const;
   std::string device_name() const;
