@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "number_check.h"
 #include "sparseworld/sim/eval.h"
 #include "sparseworld/sim/neural_world.h"
 
@@ -53,21 +54,6 @@ bool write_strips(const std::string& path, const eval::EvalReport& r) {
   return true;
 }
 
-// A number that `valid` accepts (the range NeuralWorldParams checks), or a message naming the
-// value: CLI11's own range validators print their bounds' full precision (DBL_MAX).
-CLI::Validator number_check(bool (*valid)(double), const std::string& range) {
-  return CLI::Validator(
-      [valid, range](std::string& v) -> std::string {
-        try {
-          size_t used = 0;
-          const double d = std::stod(v, &used);
-          if (used == v.size() && valid(d)) return {};
-        } catch (const std::exception&) {
-        }
-        return fmt::format("'{}' is not in {}", v, range);
-      },
-      range);
-}
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "number_check.h"
 #include "sparseworld/sim/agents.h"
 #include "sparseworld/sim/neural_world.h"
 
@@ -33,6 +34,7 @@ struct ModelOptions {
   int recall_every = 0;
   int steps = 0;
   double context_noise = 0.1;
+  double action_guidance = 1.0, history_guidance = 1.0;
 };
 
 std::string human(double v) {
@@ -70,6 +72,8 @@ int run_rollout(const ModelOptions& o) {
   p.recall_every = o.recall_every;
   p.sample_steps = o.steps;
   p.context_noise = o.context_noise;
+  p.action_guidance = o.action_guidance;
+  p.history_guidance = o.history_guidance;
   try {
     p.method.method = attn::method_from_name(o.method);
   } catch (const std::invalid_argument& e) {
@@ -147,6 +151,12 @@ Runner add_model_command(CLI::App& app) {
   roll->add_option("--steps", o->steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   roll->add_option("--context-noise", o->context_noise, "Noise level frames are committed at (match train --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  roll->add_option("--action-guidance", o->action_guidance, "Sampler guidance on the actions (1: off; a pass per step more)")
+      ->capture_default_str()
+      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
+  roll->add_option("--history-guidance", o->history_guidance, "Sampler guidance on the history (1: off; a pass per step more)")
+      ->capture_default_str()
+      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
   roll->add_option("--recall-every", o->recall_every, "Measure recall against dense every N chunks")->check(CLI::Range(0, 1000000));
   roll->add_option("--frames-out", o->frames_out, "Write generated frames as PNG into this folder");
   roll->add_option("--json", o->json, "Also write per-chunk results as JSON");

@@ -1,10 +1,12 @@
 // The world-choosing flags `play` and `run` share (--world, --model, --device, --method,
-// --context-noise), declared once so both commands stay in step.
+// --context-noise, the sampler's guidance), declared once so both commands stay in step.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include "number_check.h"
 #include "player/worlds.h"
+#include "sparseworld/sim/neural_world.h"
 
 namespace sw::cli {
 
@@ -17,6 +19,12 @@ inline void add_world_options(CLI::App* cmd, player::WorldChoice& world) {
       ->capture_default_str();
   cmd->add_option("--context-noise", world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--action-guidance", world.action_guidance, "Neural world: sampler guidance on the actions (1: off; also in the panel)")
+      ->capture_default_str()
+      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
+  cmd->add_option("--history-guidance", world.history_guidance, "Neural world: sampler guidance on the history (1: off; also in the panel)")
+      ->capture_default_str()
+      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
 }
 
 }  // namespace sw::cli

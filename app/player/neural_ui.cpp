@@ -1,5 +1,5 @@
 // Neural world construction and its panel section. Knob changes go through
-// NeuralWorld::set_method, which validates them and applies them on the next chunk; an invalid
+// NeuralWorld::set_method / set_*_guidance, which validate them and apply them on the next chunk; an invalid
 // value shows its message in the panel instead of being applied.
 #include "player/neural_ui.h"
 
@@ -76,6 +76,19 @@ void draw(PanelModel& m) {
       m.error = e.what();
     }
   }
+  // The sampler's guidance (each != 1 costs a pass per sampler step).
+  float action_w = static_cast<float>(w.action_guidance()), history_w = static_cast<float>(w.history_guidance());
+  ImGui::PushItemWidth(150);
+  const bool action_moved = ImGui::SliderFloat("action guidance", &action_w, 0.f, 4.f, "%.2f");
+  const bool history_moved = ImGui::SliderFloat("history guidance", &history_w, 0.f, 4.f, "%.2f");
+  ImGui::PopItemWidth();
+  try {
+    if (action_moved) w.set_action_guidance(action_w);
+    if (history_moved) w.set_history_guidance(history_w);
+    if (action_moved || history_moved) m.error.clear();
+  } catch (const std::invalid_argument& e) {
+    m.error = e.what();
+  }
   if (!m.error.empty()) ImGui::TextColored(ImVec4(1.f, 0.4f, 0.3f, 1.f), "%s", m.error.c_str());
   const auto& c = w.config();
   ImGui::Text("in use: %s on %s, chunk %lld", s.method.c_str(), w.device_name().c_str(), static_cast<long long>(s.chunk));
@@ -94,6 +107,8 @@ NeuralWorldHandle make_neural_world(const WorldChoice& choice) {
   p.model_path = choice.model_path;
   p.device = choice.device;
   p.context_noise = choice.context_noise;
+  p.action_guidance = choice.action_guidance;
+  p.history_guidance = choice.history_guidance;
   p.method.method = attn::method_from_name(choice.method);
   auto world = std::make_unique<NeuralWorld>(p);
   auto model = std::make_shared<PanelModel>();

@@ -28,6 +28,8 @@ struct WorldChoice {
   // session 6; uncapped it froze on a wall, so sessions 5 started with window).
   std::string method = "sparse-forcing";
   double context_noise = 0.1;                      // neural: noise level of committed frames
+  double action_guidance = 1.0;                    // neural: NeuralWorldParams::action_guidance
+  double history_guidance = 1.0;                   // neural: NeuralWorldParams::history_guidance
 };
 
 struct WorldSet {
