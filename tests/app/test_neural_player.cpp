@@ -64,6 +64,28 @@ TEST(NeuralRunErrors, BadModelAndMethodNamed) {
   EXPECT_NE(r.output.find("martian"), std::string::npos) << r.output;
 }
 
+TEST(NeuralRunGuidance, FlagsAcceptedAndBadValuesNamed) {
+  // What the guidance does to frames is tested on NeuralWorld (tests/model/test_neural_world.cpp:
+  // params and setter alike); here the flags reach play/run and model rollout. (run's PNGs carry
+  // the HUD's timings, so they differ between any two runs and cannot be compared.)
+  const fs::path base = fs::temp_directory_path() / ("sw_neural_guidance_" + std::to_string(::getpid()));
+  auto r = run_cli("run --headless --world neural --model " + tiny_model() +
+                   " --device cpu --method window --agent explorer --frames 4 --action-guidance 2 --history-guidance 1.5 --out " +
+                   (base / "run").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_cli("model rollout " + tiny_model() + " --device cpu --method window --chunks 2 --action-guidance 2 --history-guidance 1.5");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* flag : {"--action-guidance", "--history-guidance"}) {
+    r = run_cli(std::string("run --headless --world neural --model x ") + flag + " 12 --frames 2 --out " + (base / "bad").string());
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find(std::string(flag) + ": '12' is not in [0, 10]"), std::string::npos) << r.output;
+    r = run_cli(std::string("model rollout x ") + flag + " -1");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find(std::string(flag) + ": '-1' is not in [0, 10]"), std::string::npos) << r.output;
+  }
+  fs::remove_all(base);
+}
+
 TEST(AutoWorld, FallsBackToTheReferenceWorldSayingWhy) {
   // The default --world auto plays the neural world only where it runs in real time; a missing
   // model (or no CUDA device) plays the reference world and says why in one line.
