@@ -69,7 +69,7 @@ double sampler_level(int step, int steps, double shift) {
 void Rollout::set_action_guidance(double w) {
   if (!valid_action_guidance(w))
     throw std::invalid_argument("rollout: action guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(w));
-  guidance_ = w;
+  action_guidance_ = w;
 }
 
 namespace {
@@ -128,11 +128,11 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   at::Tensor x = noise.to(device_, dtype_);
   at::Tensor anchor;
   if (model_.config.anchor_frame && last_committed_.defined()) anchor = last_committed_.expand_as(x);
-  const at::Tensor still = guidance_ != 1.0 ? at::zeros_like(a) : at::Tensor();
+  const at::Tensor still = action_guidance_ != 1.0 ? at::zeros_like(a) : at::Tensor();
   for (int s = 0; s < steps; ++s) {
     const double t = sampler_level(s, steps, shift_), t_next = sampler_level(s + 1, steps, shift_);
     at::Tensor v = velocity(x, t, a, false, anchor);
-    if (still.defined()) v = guided(v, velocity(x, t, still, false, anchor), guidance_);
+    if (still.defined()) v = guided(v, velocity(x, t, still, false, anchor), action_guidance_);
     if (history_guidance_ != 1.0) v = guided(v, velocity_without_history(x, t, a), history_guidance_);
     x = x + (t_next - t) * v;
   }

@@ -39,7 +39,7 @@ class Rollout {
   // the actions change (the model under-moves: eval's drift motion is half the truth's). The
   // commit pass always uses the true actions.
   void set_action_guidance(double w);
-  double action_guidance() const { return guidance_; }
+  double action_guidance() const { return action_guidance_; }
   // History guidance w (Diffusion Forcing's history guidance): v = vn + w (vh - vn), vh the
   // (action-guided) velocity with the cache, vn the chunk's velocity with no history at all (an
   // empty cache and a zero anchor: how every training clip starts, so the pass is in
@@ -78,7 +78,7 @@ class Rollout {
   at::Tensor last_committed_;  // [1, C, g, g] as committed (noised): the next chunk's anchor
   double sigma_ = 0;
   double shift_ = 1;
-  double guidance_ = 1;
+  double action_guidance_ = 1;
   double history_guidance_ = 1;
   uint64_t noise_seed_ = 0;
 };

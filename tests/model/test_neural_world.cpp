@@ -126,7 +126,7 @@ TEST(Rollout, ActionGuidanceEqualsRecomputeAndOnlyActsThroughActions) {
   EXPECT_DOUBLE_EQ(guided.action_guidance(), w);  // a refused value leaves the last one
 }
 
-TEST(Rollout, HistoryGuidanceEqualsRecomputeUnderEveryMethod) {
+TEST(Rollout, HistoryGuidanceEqualsRecomputeDenseAndWindow) {
   // The no-history pass is the chunk alone, whatever the method: window's cached rollout with
   // history and action guidance matches (dense) recomputation while the history fits its window
   // (tiny: sink 1 + 3 frames; context + one chunk are 4).
