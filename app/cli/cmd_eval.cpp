@@ -72,14 +72,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")
       ->capture_default_str()
       ->check(number_check(valid_sample_shift, fmt::format("(0, {}]", kMaxSampleShift)));
-  cmd->add_option("--action-guidance", o->params.action_guidance,
-                  "Guidance of the sampler on the actions against standing still (1: off; > 1: a second pass per step)")
-      ->capture_default_str()
-      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
-  cmd->add_option("--history-guidance", o->params.history_guidance,
-                  "Guidance of the sampler on the history against none (1: off; > 1: a second pass per step over the chunk alone)")
-      ->capture_default_str()
-      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
+  add_guidance_options(cmd, o->params.action_guidance, o->params.history_guidance);
   cmd->add_option("--out", o->out, "Output folder: eval.json and psnr_vs_horizon.png")->capture_default_str();
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).

@@ -151,12 +151,7 @@ Runner add_model_command(CLI::App& app) {
   roll->add_option("--steps", o->steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   roll->add_option("--context-noise", o->context_noise, "Noise level frames are committed at (match train --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
-  roll->add_option("--action-guidance", o->action_guidance, "Sampler guidance on the actions (1: off; a pass per step more)")
-      ->capture_default_str()
-      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
-  roll->add_option("--history-guidance", o->history_guidance, "Sampler guidance on the history (1: off; a pass per step more)")
-      ->capture_default_str()
-      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
+  add_guidance_options(roll, o->action_guidance, o->history_guidance);
   roll->add_option("--recall-every", o->recall_every, "Measure recall against dense every N chunks")->check(CLI::Range(0, 1000000));
   roll->add_option("--frames-out", o->frames_out, "Write generated frames as PNG into this folder");
   roll->add_option("--json", o->json, "Also write per-chunk results as JSON");

@@ -1,13 +1,16 @@
 // A CLI11 validator for a number that a predicate of the library accepts (the same range the
 // params struct checks), with a message that names the value: "'abc' is not in (0, 100]".
-// CLI11's own range validators print their bounds at full precision (DBL_MAX).
-// Test: tests/eval/test_eval.cpp (eval's sampler flags), tests/app/test_cli.cpp.
+// CLI11's own range validators print their bounds at full precision (DBL_MAX). Also the sampler's
+// guidance flags, declared once for eval, play/run and model rollout.
+// Test: tests/eval/test_eval.cpp (eval's sampler flags), tests/app/test_neural_player.cpp (run, model rollout).
 #pragma once
 
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
 #include <string>
+
+#include "sparseworld/sim/neural_world.h"
 
 namespace sw::cli {
 
@@ -23,6 +26,16 @@ inline CLI::Validator number_check(bool (*valid)(double), const std::string& ran
         return fmt::format("'{}' is not in {}", v, range);
       },
       range);
+}
+
+// --action-guidance and --history-guidance (NeuralWorldParams' ranges), `what` prefixing the help.
+inline void add_guidance_options(CLI::App* cmd, double& action_guidance, double& history_guidance, const std::string& what = "") {
+  cmd->add_option("--action-guidance", action_guidance, what + "sampler guidance on the actions against standing still (1: off; else one more pass per step)")
+      ->capture_default_str()
+      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
+  cmd->add_option("--history-guidance", history_guidance, what + "sampler guidance on the history against none (1: off; else one more pass per step)")
+      ->capture_default_str()
+      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
 }
 
 }  // namespace sw::cli

@@ -6,7 +6,6 @@
 
 #include "number_check.h"
 #include "player/worlds.h"
-#include "sparseworld/sim/neural_world.h"
 
 namespace sw::cli {
 
@@ -19,12 +18,7 @@ inline void add_world_options(CLI::App* cmd, player::WorldChoice& world) {
       ->capture_default_str();
   cmd->add_option("--context-noise", world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
-  cmd->add_option("--action-guidance", world.action_guidance, "Neural world: sampler guidance on the actions (1: off; also in the panel)")
-      ->capture_default_str()
-      ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
-  cmd->add_option("--history-guidance", world.history_guidance, "Neural world: sampler guidance on the history (1: off; also in the panel)")
-      ->capture_default_str()
-      ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
+  add_guidance_options(cmd, world.action_guidance, world.history_guidance, "Neural world: ");
 }
 
 }  // namespace sw::cli
