@@ -136,7 +136,7 @@ Runner add_model_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("model", "Create, inspect and roll out neural world models");
   cmd->require_subcommand(1);
   CLI::App* init = cmd->add_subcommand("init", "Write a randomly initialised model of a named config (safetensors, bf16)");
-  init->add_option("--config", o->config, "Config name: tiny, default")->capture_default_str();
+  init->add_option("--config", o->config, "Config name: " + model::config_list())->capture_default_str();
   init->add_option("--out", o->out, "Output file (.safetensors; sharded at 16 MB)")->required();
   init->add_option("--seed", o->seed, "Initialisation seed")->capture_default_str()->check(CLI::NonNegativeNumber);
   CLI::App* info = cmd->add_subcommand("info", "Print a model file's config, parameter count and FLOPs per chunk");

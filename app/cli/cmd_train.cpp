@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "sparseworld/sim/model.h"
 #include "sparseworld/sim/train.h"
 
 namespace sw::cli {
@@ -53,7 +54,7 @@ Runner add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train the neural world on the reference world (resumable)");
   cmd->add_option("--out", p->out_dir, "Run folder: checkpoint, loss.csv, loss.png, model.safetensors")->capture_default_str();
   cmd->add_option("--stages", p->stages, "Stages in order: ae, dec (decoder fine-tune), df, sf (comma-separated)")->capture_default_str();
-  cmd->add_option("--config", p->config, "Model config of a fresh run: tiny, default")->capture_default_str();
+  cmd->add_option("--config", p->config, "Model config of a fresh run: " + model::config_list())->capture_default_str();
   cmd->add_option("--init", p->init, "Start a fresh run from this model file's weights (ignored when OUT has a checkpoint)");
   cmd->add_flag("--init-partial", p->init_partial,
                 "With --init: build the model from --config (and --anchor-frame) and copy only the tensors whose name and shape match");

@@ -32,6 +32,14 @@ TEST(ModelConfig, NamedConfigsValidAndJsonRoundTrip) {
   EXPECT_THROW(named_config("huge"), std::invalid_argument);
 }
 
+TEST(ModelConfig, Latent32DiffersFromDefaultOnlyInLatentChannels) {
+  ModelConfig c = named_config("latent32");
+  EXPECT_EQ(c.latent_channels, 2 * named_config("default").latent_channels);
+  c.latent_channels = named_config("default").latent_channels;
+  c.name = "default";
+  EXPECT_EQ(config_to_json(c), config_to_json(named_config("default")));
+}
+
 TEST(ModelConfig, InvalidValuesNamed) {
   auto msg = [](auto mutate) {
     ModelConfig c = named_config("tiny");

@@ -49,9 +49,11 @@ struct ModelConfig {
   void validate() const;  // throws std::invalid_argument naming the field and value
 };
 
-// Named configs: "tiny" (tests, CPU in seconds) and "default" (the shipped model's shape).
+// Named configs: "tiny" (tests, CPU in seconds), "default" (the shipped model's shape) and
+// "latent32" (default with a 32-channel latent).
 ModelConfig named_config(const std::string& name);
 std::vector<std::string> config_names();
+std::string config_list();  // the names, comma-separated (help texts, errors)
 
 std::string config_to_json(const ModelConfig& c);
 ModelConfig config_from_json(const std::string& json);  // unknown or missing fields -> error naming them
