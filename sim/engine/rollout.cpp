@@ -37,6 +37,11 @@ void Rollout::set_method(const attn::MethodConfig& m) {
   for (auto& l : layers_) l.set_method(m);
 }
 
+namespace {
+// v0 + w (va - v0): one formula for the cached rollout and the recomputing reference.
+at::Tensor guided(const at::Tensor& v_cond, const at::Tensor& v_uncond, double w) { return v_uncond + w * (v_cond - v_uncond); }
+}  // namespace
+
 at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit, const at::Tensor& anchor) {
   const at::Tensor tt = at::full({x.size(0)}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
   return model_.dit->forward(
@@ -45,14 +50,39 @@ at::Tensor Rollout::velocity(const at::Tensor& x, double t, const at::Tensor& ac
       0, anchor);
 }
 
-at::Tensor Rollout::velocity_without_history(const at::Tensor& x, double t, const at::Tensor& actions) {
-  const at::Tensor tt = at::full({x.size(0)}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
-  return model_.dit->forward(
-      x, tt, actions, frame0_,
+at::Tensor Rollout::guided_velocity(const at::Tensor& x, double t, const at::Tensor& actions, const at::Tensor& anchor) {
+  const bool by_action = action_guidance_ != 1.0, by_history = history_guidance_ != 1.0;
+  if (!by_action && !by_history) return velocity(x, t, actions, false, anchor);
+  // One forward over the chunk stacked with its guidance variants, so the projections and MLPs of
+  // the two or three passes run as one (the rollout is launch-bound on a GPU: ~8 ms per pass of
+  // mostly small kernels). Only attention is per variant: the actions-still variant reads the
+  // cache like the conditional one, the no-history variant an empty cache. DiT::forward gives
+  // every `F`-frame sequence the same RoPE positions.
+  const int64_t F = x.size(0);
+  const at::Tensor zero_anchor = at::zeros_like(x);
+  const at::Tensor own_anchor = anchor.defined() ? anchor : zero_anchor;
+  std::vector<at::Tensor> xs{x}, acts{actions}, anchors{own_anchor};
+  std::vector<std::vector<attn::LayerAttention>*> caches{&layers_};
+  if (by_action) xs.push_back(x), acts.push_back(at::zeros_like(actions)), anchors.push_back(own_anchor), caches.push_back(&layers_);
+  if (by_history) xs.push_back(x), acts.push_back(actions), anchors.push_back(zero_anchor), caches.push_back(&empty_layers_);
+  const int64_t parts = static_cast<int64_t>(xs.size());
+  const at::Tensor tt = at::full({parts * F}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
+  const at::Tensor v_all = model_.dit->forward(
+      at::cat(xs), tt, at::cat(acts), frame0_,
       [&](int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-        return empty_layers_[static_cast<size_t>(layer)].attend(q, k, v, false);
+        const int64_t n = q.size(1) / parts;  // tokens of one variant ([H, N, hd])
+        std::vector<at::Tensor> out;
+        for (int64_t i = 0; i < parts; ++i)
+          out.push_back((*caches[static_cast<size_t>(i)])[static_cast<size_t>(layer)].attend(q.narrow(1, i * n, n), k.narrow(1, i * n, n),
+                                                                                           v.narrow(1, i * n, n), false));
+        return at::cat(out, 1);
       },
-      0, model_.config.anchor_frame ? at::zeros_like(x) : at::Tensor());
+      F, model_.config.anchor_frame ? at::cat(anchors) : at::Tensor());
+  const std::vector<at::Tensor> v = v_all.chunk(parts, 0);
+  at::Tensor out = v[0];
+  if (by_action) out = guided(out, v[1], action_guidance_);
+  if (by_history) out = guided(out, v[parts - 1], history_guidance_);
+  return out;
 }
 
 void Rollout::set_context_noise(double sigma, uint64_t seed) {
@@ -71,11 +101,6 @@ void Rollout::set_action_guidance(double w) {
     throw std::invalid_argument("rollout: action guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(w));
   action_guidance_ = w;
 }
-
-namespace {
-// v0 + w (va - v0): one formula for the cached rollout and the recomputing reference.
-at::Tensor guided(const at::Tensor& v_cond, const at::Tensor& v_uncond, double w) { return v_uncond + w * (v_cond - v_uncond); }
-}  // namespace
 
 void Rollout::set_history_guidance(double w) {
   if (!valid_history_guidance(w))
@@ -128,13 +153,9 @@ at::Tensor Rollout::generate(const at::Tensor& noise, const at::Tensor& actions,
   at::Tensor x = noise.to(device_, dtype_);
   at::Tensor anchor;
   if (model_.config.anchor_frame && last_committed_.defined()) anchor = last_committed_.expand_as(x);
-  const at::Tensor still = action_guidance_ != 1.0 ? at::zeros_like(a) : at::Tensor();
   for (int s = 0; s < steps; ++s) {
     const double t = sampler_level(s, steps, shift_), t_next = sampler_level(s + 1, steps, shift_);
-    at::Tensor v = velocity(x, t, a, false, anchor);
-    if (still.defined()) v = guided(v, velocity(x, t, still, false, anchor), action_guidance_);
-    if (history_guidance_ != 1.0) v = guided(v, velocity_without_history(x, t, a), history_guidance_);
-    x = x + (t_next - t) * v;
+    x = x + (t_next - t) * guided_velocity(x, t, a, anchor);
   }
   if (denoise_done) denoise_done();
   if (!commit) return x;

@@ -44,7 +44,8 @@ class Rollout {
   // (action-guided) velocity with the cache, vn the chunk's velocity with no history at all (an
   // empty cache and a zero anchor: how every training clip starts, so the pass is in
   // distribution). w > 1 pushes each step away from the generic frame the model would draw
-  // without context, towards what the history says; the extra pass attends over the chunk alone.
+  // without context, towards what the history says; the extra pass attends over the chunk alone. Guidance variants run batched with the
+  // conditional pass in one forward (see guided_velocity).
   void set_history_guidance(double w);
   double history_guidance() const { return history_guidance_; }
   double context_noise() const { return sigma_; }
@@ -65,8 +66,8 @@ class Rollout {
 
  private:
   at::Tensor velocity(const at::Tensor& x, double t, const at::Tensor& actions, bool commit, const at::Tensor& anchor);
-  // The chunk's velocity with no history (history guidance's other pass).
-  at::Tensor velocity_without_history(const at::Tensor& x, double t, const at::Tensor& actions);
+  // The sampler's velocity: the plain pass, or with action and/or history guidance applied.
+  at::Tensor guided_velocity(const at::Tensor& x, double t, const at::Tensor& actions, const at::Tensor& anchor);
   void commit_pass(const at::Tensor& latents, const at::Tensor& actions);
   model::WorldModel& model_;
   at::Device device_;

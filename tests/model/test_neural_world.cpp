@@ -142,23 +142,26 @@ TEST(Rollout, HistoryGuidanceEqualsRecomputeDenseAndWindow) {
     noises.push_back(engine::Rollout::chunk_noise(c, 8, i));
     actions.push_back(random_actions(F, 400 + i));
   }
-  const double wh = 2.0, wa = 1.5;
-  const auto want = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa, wh);
-  const auto plain = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa);
-  for (attn::Method method : {attn::Method::Dense, attn::Method::Window}) {
-    attn::MethodConfig mc;
-    mc.method = method;
-    engine::Rollout guided(*m, mc, at::kCPU, at::kFloat, 0);
-    guided.set_action_guidance(wa);
-    guided.set_history_guidance(wh);
-    EXPECT_DOUBLE_EQ(guided.history_guidance(), wh);
-    guided.commit(context, context_actions);
-    for (int i = 0; i < chunks; ++i) {
-      const at::Tensor got = guided.generate(noises[i], actions[i], steps);
-      EXPECT_LT(rel_err(got, want[i]), 1e-4) << attn::method_name(method) << " chunk " << i;
-      EXPECT_GT(rel_err(want[i], plain[i]), 1e-4) << "chunk " << i << ": history guidance changed nothing";
+  // History guidance alone and with action guidance: the rollout batches two or three variants
+  // into one forward, the reference runs them one by one.
+  for (const auto& [wa, wh] : std::vector<std::pair<double, double>>{{1.0, 2.0}, {1.5, 2.0}}) {
+    const auto want = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa, wh);
+    const auto plain = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, wa);
+    for (attn::Method method : {attn::Method::Dense, attn::Method::Window}) {
+      attn::MethodConfig mc;
+      mc.method = method;
+      engine::Rollout guided(*m, mc, at::kCPU, at::kFloat, 0);
+      guided.set_action_guidance(wa);
+      guided.set_history_guidance(wh);
+      EXPECT_DOUBLE_EQ(guided.history_guidance(), wh);
+      guided.commit(context, context_actions);
+      for (int i = 0; i < chunks; ++i) {
+        const at::Tensor got = guided.generate(noises[i], actions[i], steps);
+        EXPECT_LT(rel_err(got, want[i]), 1e-4) << attn::method_name(method) << " wa " << wa << " chunk " << i;
+        EXPECT_GT(rel_err(want[i], plain[i]), 1e-4) << "wa " << wa << " chunk " << i << ": history guidance changed nothing";
+      }
+      EXPECT_THROW(guided.set_history_guidance(kMaxHistoryGuidance + 1), std::invalid_argument);
     }
-    EXPECT_THROW(guided.set_history_guidance(kMaxHistoryGuidance + 1), std::invalid_argument);
   }
   // w = 0 ignores the history: the chunk sampled alone, as the first chunk of a rollout.
   const auto alone = engine::rollout_from_scratch(*m, context, context_actions, noises, actions, steps, 1.0, 1.0, 0.0);
