@@ -1,13 +1,30 @@
 // sparseworld: the command-line entry point. Subcommands live in app/cli/cmd_*.cpp; every
 // user-facing failure becomes one line "sparseworld: <what>" and exit code 1 (2 for bad usage).
 #include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <fmt/core.h>
 
 #include "cli/commands.h"
 #include "sparseworld/sim/episode.h"
 
+namespace {
+// libtorch's CPU allocator frees a pass's activations and allocates the same sizes again on the
+// next pass. glibc hands blocks above its mmap threshold back to the OS, so every pass
+// page-faults them in again: on the 2-core CPU that was a third of a rollout's time. Keep them.
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's ceiling for this setting on 64-bit
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  keep_freed_memory_for_reuse();
   CLI::App app{"SparseWorld: a real-time neural game engine with block-sparse attention", "sparseworld"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sparseworld 0.1.0");

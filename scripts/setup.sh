@@ -4,10 +4,13 @@
 # On a system without apt-get it prints the list of what to install and exits 1.
 set -euo pipefail
 
+# libopenblas0-pthread: Debian's libtorch multiplies through whichever libblas.so.3 is installed,
+# and the reference BLAS made a CPU rollout ~10x slower (29.8 vs 3.0 s per chunk, docs/BENCHMARKS.md).
 core_packages=(
   build-essential cmake ninja-build pkg-config git
   libglm-dev libtorch-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libstb-dev
+  libopenblas0-pthread
 )
 player_packages=(
   libsdl2-dev libvulkan-dev vulkan-tools glslc vulkan-validationlayers
