@@ -61,10 +61,17 @@ at::Tensor Rollout::guided_velocity(const at::Tensor& x, double t, const at::Ten
   const int64_t F = x.size(0);
   const at::Tensor zero_anchor = at::zeros_like(x);
   const at::Tensor own_anchor = anchor.defined() ? anchor : zero_anchor;
-  std::vector<at::Tensor> xs{x}, acts{actions}, anchors{own_anchor};
-  std::vector<std::vector<attn::LayerAttention>*> caches{&layers_};
-  if (by_action) xs.push_back(x), acts.push_back(at::zeros_like(actions)), anchors.push_back(own_anchor), caches.push_back(&layers_);
-  if (by_history) xs.push_back(x), acts.push_back(actions), anchors.push_back(zero_anchor), caches.push_back(&empty_layers_);
+  std::vector<at::Tensor> xs, acts, anchors;
+  std::vector<std::vector<attn::LayerAttention>*> caches;
+  auto add_variant = [&](const at::Tensor& variant_actions, const at::Tensor& variant_anchor, std::vector<attn::LayerAttention>& cache) {
+    xs.push_back(x);
+    acts.push_back(variant_actions);
+    anchors.push_back(variant_anchor);
+    caches.push_back(&cache);
+  };
+  add_variant(actions, own_anchor, layers_);
+  if (by_action) add_variant(at::zeros_like(actions), own_anchor, layers_);
+  if (by_history) add_variant(actions, zero_anchor, empty_layers_);
   const int64_t parts = static_cast<int64_t>(xs.size());
   const at::Tensor tt = at::full({parts * F}, t, at::TensorOptions().dtype(at::kFloat).device(device_));
   const at::Tensor v_all = model_.dit->forward(
