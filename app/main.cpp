@@ -17,8 +17,9 @@ namespace {
 void keep_freed_memory_for_reuse() {
 #if defined(__GLIBC__)
   constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's ceiling for this setting on 64-bit
+  constexpr int kTrimThresholdBytes = 1 << 30;   // free memory kept at the heap's top before trimming
   mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
 #endif
 }
 }  // namespace

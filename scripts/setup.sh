@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # libopenblas0-pthread: Debian's libtorch multiplies through whichever libblas.so.3 is installed,
-# and the reference BLAS made a CPU rollout ~10x slower (29.8 vs 3.0 s per chunk, docs/BENCHMARKS.md).
+# and the reference BLAS made a CPU rollout ~10x slower (27.8 vs 3.0 s per chunk, docs/BENCHMARKS.md session 9).
 core_packages=(
   build-essential cmake ninja-build pkg-config git
   libglm-dev libtorch-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -30,10 +30,10 @@ inline CLI::Validator number_check(bool (*valid)(double), const std::string& ran
 
 // --action-guidance and --history-guidance (NeuralWorldParams' ranges), `what` prefixing the help.
 inline void add_guidance_options(CLI::App* cmd, double& action_guidance, double& history_guidance, const std::string& what = "") {
-  cmd->add_option("--action-guidance", action_guidance, what + "sampler guidance on the actions against standing still (1: off; else one more pass per step)")
+  cmd->add_option("--action-guidance", action_guidance, what + "sampler guidance on the actions against standing still (1: off; else the chunk once more in each sampler pass)")
       ->capture_default_str()
       ->check(number_check(valid_action_guidance, fmt::format("[0, {}]", kMaxActionGuidance)));
-  cmd->add_option("--history-guidance", history_guidance, what + "sampler guidance on the history against none (1: off; else one more pass per step)")
+  cmd->add_option("--history-guidance", history_guidance, what + "sampler guidance on the history against none (1: off; else the chunk once more in each sampler pass)")
       ->capture_default_str()
       ->check(number_check(valid_history_guidance, fmt::format("[0, {}]", kMaxHistoryGuidance)));
 }

@@ -76,7 +76,8 @@ void draw(PanelModel& m) {
       m.error = e.what();
     }
   }
-  // The sampler's guidance (each != 1 costs a pass per sampler step).
+  // The sampler's guidance (each != 1 adds the chunk once more to every sampler pass: +21 ms per
+  // chunk on the H100 for history guidance, docs/BENCHMARKS.md session 9).
   float action_w = static_cast<float>(w.action_guidance()), history_w = static_cast<float>(w.history_guidance());
   ImGui::PushItemWidth(150);
   const bool action_moved = ImGui::SliderFloat("action guidance", &action_w, 0.f, 4.f, "%.2f");

@@ -44,8 +44,9 @@ class Rollout {
   // (action-guided) velocity with the cache, vn the chunk's velocity with no history at all (an
   // empty cache and a zero anchor: how every training clip starts, so the pass is in
   // distribution). w > 1 pushes each step away from the generic frame the model would draw
-  // without context, towards what the history says; the extra pass attends over the chunk alone. Guidance variants run batched with the
-  // conditional pass in one forward (see guided_velocity).
+  // without context, towards what the history says; the no-history variant attends over the chunk
+  // alone. Guidance variants run batched with the conditional chunk in one forward
+  // (guided_velocity).
   void set_history_guidance(double w);
   double history_guidance() const { return history_guidance_; }
   double context_noise() const { return sigma_; }

@@ -31,12 +31,12 @@ struct NeuralWorldParams {
   int context_frames = -1;      // reference-world frames encoded into the cache at reset; -1: one chunk
   int sample_steps = 0;         // 0: the model config's
   double sample_shift = 1.0;    // sampler timestep shift (1: uniform steps; see engine/rollout.h), in (0, kMaxSampleShift]
-  // Classifier-free guidance of the sampler on the actions, against standing still (1: off, one
-  // pass; w > 1 amplifies how the frame answers the input, at a second pass per step), in
+  // Classifier-free guidance of the sampler on the actions, against standing still (1: off; w > 1
+  // amplifies how the frame answers the input, at the chunk once more in each sampler pass), in
   // [0, kMaxActionGuidance]. See engine/rollout.h.
   double action_guidance = 1.0;
   // Guidance on the history (the cache), against the same chunk sampled with none (1: off; > 1:
-  // a second pass per step over the chunk alone, cheap), in [0, kMaxHistoryGuidance].
+  // the chunk once more in each sampler pass, attending to itself alone), in [0, kMaxHistoryGuidance].
   double history_guidance = 1.0;
   double context_noise = 0.1;   // noise level frames are committed at (match train --context-noise)
   int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
