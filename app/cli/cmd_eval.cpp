@@ -123,7 +123,7 @@ Runner add_eval_command(CLI::App& app) {
     const eval::EvalReport r = eval::run_eval(o->params, [](const std::string& m) { fmt::print(stderr, "{}\n", m); });
     std::string head = fmt::format("{:<15} {:>10} {:>8}", "method", "TF PSNR", "TF SSIM");
     for (double h : r.horizons_s) head += fmt::format(" {:>12}", fmt::format("{}s PSNR/SSIM", h));
-    fmt::print("{} {:>8} {:>8} {:>6} {:>7} {:>10} {:>8}\n", head, "actions", "revisit", "drift", "detail", "ms/chunk", "density");
+    fmt::print("{} {:>8} {:>8} {:>8} {:>6} {:>7} {:>10} {:>8}\n", head, "actions", "revisit", "recall", "drift", "detail", "ms/chunk", "density");
     std::vector<std::vector<std::pair<double, double>>> series;
     for (const auto& m : r.methods) {
       std::string line = fmt::format("{:<15} {:>10.2f} {:>8.3f}", m.method, m.teacher_psnr, m.teacher_ssim);
@@ -132,8 +132,9 @@ Runner add_eval_command(CLI::App& app) {
         line += fmt::format(" {:>12}", fmt::format("{:.2f}/{:.3f}", m.horizon_psnr[h], m.horizon_ssim[h]));
         series.back().push_back({r.horizons_s[h], m.horizon_psnr[h]});
       }
-      fmt::print("{} {:>7.1f}% {:>8} {:>6} {:>7.2f} {:>10.1f} {:>8.3f}\n", line, 100.0 * m.action_accuracy,
-                 m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.drift_ok ? "ok" : "FAIL", m.drift_detail,
+      fmt::print("{} {:>7.1f}% {:>8} {:>8} {:>6} {:>7.2f} {:>10.1f} {:>8.3f}\n", line, 100.0 * m.action_accuracy,
+                 m.revisit_frames ? fmt::format("{:.2f}", m.revisit_psnr) : "-", m.recall_frames ? fmt::format("{:.2f}", m.recall_psnr) : "-",
+                 m.drift_ok ? "ok" : "FAIL", m.drift_detail,
                  m.ms_per_chunk, m.attention_density);
     }
     if (!r.methods.empty())  // the same frames for every method

@@ -219,6 +219,77 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
   return {ms / n, density / n};
 }
 
+// (4b) Memory recall: the revisit test's out-and-back run (same world, agent and length), but
+// every chunk of the way out is the truth, encoded and committed as in teacher forcing, and only
+// chunks that contain the way back are generated (committed as generated). The cache then holds
+// true views, so a return scores by what the attention kept of them: a model that forgot (window)
+// can only guess. The free revisit (4) also charges a method for having drawn a different world
+// on the way out, which no memory can repair.
+struct RecallResult {
+  double psnr = -1;  // -1: no return reached
+  int64_t frames = 0;
+};
+RecallResult memory_recall(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype, uint64_t seed) {
+  auto m = model::load_model(p.model_path, dev, dtype);
+  const model::ModelConfig& c = m->config;
+  const int F = c.chunk_frames, S = c.frame_size;
+  const size_t fb = static_cast<size_t>(S) * S * 3;
+  const int64_t frames = static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond));
+  torch::NoGradGuard ng;
+  WorldParams wp;
+  wp.width = wp.height = S;
+  ReferenceWorld truth(wp);
+  truth.reset(seed);
+  auto agent = make_agent("out_and_back", seed);
+  engine::Rollout roll(*m, p.method_config(method), dev, dtype, 0);
+  roll.set_context_noise(p.context_noise, seed);
+  roll.set_sample_shift(p.sample_shift);
+  roll.set_action_guidance(p.action_guidance);
+  roll.set_history_guidance(p.history_guidance);
+  auto to_latents = [&](const std::vector<uint8_t>& rgb8) {
+    const at::Tensor rgb = at::from_blob(const_cast<uint8_t*>(rgb8.data()), {F, S, S, 3}, at::kByte)
+                               .permute({0, 3, 1, 2}).to(at::kFloat).div(127.5).sub(1.0).to(dev, dtype);
+    return m->tokenizer->encode(rgb);
+  };
+  // The context, as NeuralWorld::reset and the revisit rollout: the spawn view standing still.
+  std::vector<uint8_t> chunk(static_cast<size_t>(F) * fb);
+  std::vector<Frame> context{truth.current_frame()}, still;
+  truth.step(std::vector<Action>(static_cast<size_t>(F - 1)), still);
+  context.insert(context.end(), still.begin(), still.end());
+  for (int i = 0; i < F; ++i) std::copy(context[i].rgb.begin(), context[i].rgb.end(), chunk.begin() + static_cast<size_t>(i) * fb);
+  roll.commit(to_latents(chunk), at::zeros({F, c.action_dim}));
+  RecallResult r;
+  double sum = 0;
+  std::vector<uint8_t> returning(static_cast<size_t>(F));
+  for (int64_t done = 0, k = 1; done < frames; done += F, ++k) {
+    std::vector<float> a;
+    bool any_return = false;
+    for (int i = 0; i < F; ++i) {
+      const Action act = agent->act(truth).clamped();
+      returning[i] = agent->revisiting();
+      any_return = any_return || returning[i];
+      for (float v : act.to_array()) a.push_back(v);
+      std::vector<Frame> one;
+      truth.step(std::span<const Action>(&act, 1), one);
+      std::copy(one[0].rgb.begin(), one[0].rgb.end(), chunk.begin() + static_cast<size_t>(i) * fb);
+    }
+    const at::Tensor acts = at::from_blob(a.data(), {F, c.action_dim}, at::kFloat).clone();
+    if (!any_return) {
+      roll.commit(to_latents(chunk), acts);
+      continue;
+    }
+    const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts, p.sample_steps ? p.sample_steps : c.sample_steps);
+    const std::vector<uint8_t> gen = model::frames_to_rgb8(m->tokenizer->decode(pred));
+    for (int i = 0; i < F; ++i)
+      if (returning[i]) {
+        sum += std::min(psnr(gen.data() + static_cast<size_t>(i) * fb, chunk.data() + static_cast<size_t>(i) * fb, S, S), kPsnrCapDb);
+        ++r.frames;
+      }
+  }
+  if (r.frames) r.psnr = sum / static_cast<double>(r.frames);
+  return r;
+}
+
 // Generated detail over true detail for one frame pair (0 when the truth is flat).
 double detail_ratio(const Frame& gen, const Frame& truth) {
   const double t = frame_stats(truth.rgb.data(), nullptr, truth.width, truth.height).detail;
@@ -313,6 +384,9 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                ++r.revisit_frames;
              }).density;
     r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;
+    const RecallResult recall = memory_recall(p, method, dev, dtype, kHeldOutSeedBase + 200);
+    r.recall_psnr = recall.psnr;
+    r.recall_frames = recall.frames;
     r.drift_mean_lo = gen_range.lo;
     r.drift_mean_hi = gen_range.hi;
     r.drift_std_min = gen_range.std_min;
@@ -352,6 +426,7 @@ std::string EvalReport::json() const {
                                                 {"tokenizer_detail_ratio", m.tokenizer_detail}}},
                             {"action_accuracy", m.action_accuracy},
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
+                            {"recall", {{"psnr", m.recall_psnr}, {"frames", m.recall_frames}}},
                             {"rollout_psnr", m.horizon_psnr},
                             {"rollout_ssim", m.horizon_ssim},
                             {"rollout_detail_ratio", m.horizon_detail},

@@ -40,6 +40,11 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
     EXPECT_GE(acc, 0.0);
     EXPECT_LE(acc, 1.0);
     EXPECT_GT(m["revisit"]["frames"].get<int64_t>(), 0) << "the out-and-back agent returns within 12 s";
+    // Recall: the same run with the way out teacher-forced; only return frames (a part of the
+    // 12 s = 240 frames) are generated and scored.
+    EXPECT_GT(m["recall"]["frames"].get<int64_t>(), 0);
+    EXPECT_LT(m["recall"]["frames"].get<int64_t>(), 240);
+    EXPECT_GT(m["recall"]["psnr"].get<double>(), 0.0);
     EXPECT_FALSE(m["drift"]["ok"].get<bool>()) << "an untrained model's flat output must fail the drift check";
     EXPECT_GT(m["drift"]["truth_std_min"].get<double>(), m["drift"]["std_min"].get<double>());
     // A flat output has a small fraction of the truth's detail, at every horizon too.

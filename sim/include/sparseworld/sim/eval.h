@@ -76,6 +76,10 @@ struct MethodResult {
   double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
   int64_t revisit_frames = 0;
+  // The same out-and-back run with the way out teacher-forced (true frames committed) and only
+  // the way back generated: what the attention recalls of views it was shown (-1: none reached).
+  double recall_psnr = 0;
+  int64_t recall_frames = 0;
   double attention_density = 0;                    // mean kept / dense block pairs over the revisit rollout
   double drift_density = 0;                        // the same over the drift rollout (seed 0)
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
