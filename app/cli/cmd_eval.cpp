@@ -1,6 +1,7 @@
 // `sparseworld eval`: the neural world against the reference world on held-out worlds, for every
 // attention method: teacher-forced next-chunk PSNR/SSIM and action fidelity, rollout PSNR/SSIM at
-// horizons, the out-and-back revisit test, drift.
+// horizons, the out-and-back revisit test (free, and with the way out teacher-forced: memory
+// recall), drift.
 // Prints a table, writes JSON and a PSNR-vs-horizon plot. Try (CPU, tiny model, seconds):
 //   sparseworld model init --config tiny --out /tmp/t.safetensors
 //   sparseworld eval --model /tmp/t.safetensors --seeds 1 --horizons 1,2 --drift-seconds 3 --revisit-seconds 10 --out /tmp/eval
@@ -67,6 +68,10 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--horizons", o->horizons, "Rollout horizons in seconds (comma-separated)")->capture_default_str();
   cmd->add_option("--drift-seconds", o->params.drift_seconds, "Length of the drift rollout (seconds of game time)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--revisit-seconds", o->params.revisit_seconds, "Length of the out-and-back rollout of the revisit test")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--recall-seconds", o->params.recall_seconds,
+                  "Length of the memory-recall run: the revisit route with the way out teacher-forced (0: --revisit-seconds)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")

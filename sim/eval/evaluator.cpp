@@ -1,7 +1,8 @@
 // `sparseworld eval`: the neural world against the reference world on held-out worlds, per
 // attention method: (1) teacher-forced next chunk (ground-truth context committed, the prediction
 // is not), (2) an autoregressive rollout in lockstep with the reference world under the same
-// agent actions, scored at fixed horizons, (3) drift statistics over that rollout.
+// agent actions, scored at fixed horizons, (3) drift statistics over that rollout, (4) revisits of
+// an out-and-back route, free and with the way out teacher-forced (memory recall).
 // Test: tests/eval/test_eval.cpp.
 #include <torch/cuda.h>
 
@@ -37,6 +38,7 @@ void EvalParams::validate() const {
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
+  if (!(recall_seconds >= 0)) throw std::invalid_argument("eval: recall_seconds must be >= 0");
   if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!valid_action_guidance(action_guidance))
     throw std::invalid_argument("eval: action_guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(action_guidance));
@@ -234,7 +236,8 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
   const model::ModelConfig& c = m->config;
   const int F = c.chunk_frames, S = c.frame_size;
   const size_t fb = static_cast<size_t>(S) * S * 3;
-  const int64_t frames = static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond));
+  const double seconds = p.recall_seconds > 0 ? p.recall_seconds : p.revisit_seconds;
+  const int64_t frames = static_cast<int64_t>(std::ceil(seconds * kGameFramesPerSecond));
   torch::NoGradGuard ng;
   WorldParams wp;
   wp.width = wp.height = S;

@@ -78,7 +78,7 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
     return nlohmann::json::parse(f);
   };
   const nlohmann::json base = run("", "base");
-  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25", "knobs");
+  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25 --recall-seconds 0.5", "knobs");
   EXPECT_EQ(base["sampler"]["steps"], 2) << "the tiny config's own sample_steps";
   EXPECT_DOUBLE_EQ(base["sampler"]["shift"].get<double>(), 1.0);
   EXPECT_EQ(knobs["sampler"]["steps"], 3);
@@ -99,6 +99,10 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
   EXPECT_GT(d_base, 0.0);
   EXPECT_LT(d_knobs, d_base);
   EXPECT_GT(base["methods"][0]["drift_attention_density"].get<double>(), 0.0);
+  // The recall run takes its own length: 0.5 s ends before the way back, 12 s (as the revisit) not.
+  EXPECT_GT(base["methods"][0]["recall"]["frames"].get<int64_t>(), 0);
+  EXPECT_EQ(knobs["methods"][0]["recall"]["frames"].get<int64_t>(), 0);
+  EXPECT_DOUBLE_EQ(knobs["methods"][0]["recall"]["psnr"].get<double>(), -1.0);
   fs::remove_all(dir);
 }
 
@@ -113,6 +117,9 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --context-noise 2 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--context-noise"), std::string::npos) << r.output;
+  r = run_cli("eval --model x --recall-seconds -1 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--recall-seconds"), std::string::npos) << r.output;
   r = run_cli("eval --model x --sf-top-k 0 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-top-k"), std::string::npos) << r.output;

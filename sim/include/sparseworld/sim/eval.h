@@ -49,6 +49,7 @@ struct EvalParams {
   std::vector<double> horizons_s = {1, 5, 20, 60};  // rollout checkpoints, seconds of game time
   double drift_seconds = 300;                 // length of the drift rollout
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
+  double recall_seconds = 0;                  // the memory-recall run of the same route (0: revisit_seconds)
   int sample_steps = 0;                       // 0: the model's
   double sample_shift = 1.0;                  // sampler timestep shift (NeuralWorldParams)
   double action_guidance = 1.0;               // guidance on the actions (NeuralWorldParams)
