@@ -25,6 +25,7 @@ constexpr uint64_t kHeldOutSeedBase = 1000000000ULL;  // training draws world se
 constexpr int kTeacherChunks = 8;                     // chunks per teacher-forced clip
 constexpr double kDriftMargin = 0.15;                 // of the truth's mean-luma range, each side
 constexpr int kTeacherWarmup = 40;                    // agent frames before a teacher-forced clip
+constexpr uint64_t kRevisitSeed = kHeldOutSeedBase + 200;  // world and agent of the revisit and recall runs
 
 }  // namespace
 
@@ -380,14 +381,14 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     // (4) Revisit: PSNR on frames where an out-and-back agent returns over places it saw before
     // (memory should beat a plain window there).
     double revisit_sum = 0;
-    r.attention_density = lockstep(on_gpu, p, method, kHeldOutSeedBase + 200, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
+    r.attention_density = lockstep(on_gpu, p, method, kRevisitSeed, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
              [&](int64_t, const Frame& gen, const Frame& gt, const Agent& agent) {
                if (!agent.revisiting()) return;
                revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), kPsnrCapDb);
                ++r.revisit_frames;
              }).density;
     r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;
-    const RecallResult recall = memory_recall(p, method, dev, dtype, kHeldOutSeedBase + 200);
+    const RecallResult recall = memory_recall(p, method, dev, dtype, kRevisitSeed);
     r.recall_psnr = recall.psnr;
     r.recall_frames = recall.frames;
     r.drift_mean_lo = gen_range.lo;
