@@ -146,6 +146,8 @@ Runner add_eval_command(CLI::App& app) {
       fmt::print("teacher-forced baselines: copy the previous frame {:.2f} dB, tokenizer reconstruction {:.2f} dB (ceiling), "
                  "which keeps {:.2f} of the truth's detail\n",
                  r.methods[0].teacher_copy_psnr, r.methods[0].tokenizer_psnr, r.methods[0].tokenizer_detail);
+    if (!r.methods.empty() && r.methods[0].recall_nearest_left_view_psnr >= 0)
+      fmt::print("recall baseline: the nearest true view of the way out that left the window {:.2f} dB\n", r.methods[0].recall_nearest_left_view_psnr);
     write_text_atomically(o->out + "/eval.json", r.json() + "\n", "--out");
     plot_series_png(o->out + "/psnr_vs_horizon.png", series);
     const bool strips = write_strips(o->out + "/strips.png", r);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "../engine/rollout.h"
@@ -228,9 +229,13 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
 // true views, so a return scores by what the attention kept of them: a model that forgot (window)
 // can only guess. The free revisit (4) also charges a method for having drawn a different world
 // on the way out, which no memory can repair.
+// Its baseline: each scored frame against the nearest (highest-PSNR) true view of the way out that
+// has left the window (older than window + chunk frames): what a memory that copies the best old
+// view would score, so how much recall the route allows at all.
 struct RecallResult {
   double psnr = -1;  // -1: no return reached
   int64_t frames = 0;
+  double nearest_left_view_psnr = -1;  // -1: no scored frame had a view that left the window
 };
 RecallResult memory_recall(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype, uint64_t seed) {
   auto m = model::load_model(p.model_path, dev, dtype);
@@ -262,8 +267,12 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
   context.insert(context.end(), still.begin(), still.end());
   for (int i = 0; i < F; ++i) std::copy(context[i].rgb.begin(), context[i].rgb.end(), chunk.begin() + static_cast<size_t>(i) * fb);
   roll.commit(to_latents(chunk), at::zeros({F, c.action_dim}));
+  std::vector<std::pair<int64_t, std::vector<uint8_t>>> shown;  // true frames committed, with their frame numbers
+  for (int i = 0; i < F; ++i) shown.emplace_back(i, context[i].rgb);
+  const int64_t left_after = c.window_frames + F;  // frames older than this have left the window
   RecallResult r;
-  double sum = 0;
+  double sum = 0, nearest_sum = 0;
+  int64_t nearest_frames = 0;
   std::vector<uint8_t> returning(static_cast<size_t>(F));
   for (int64_t done = 0, k = 1; done < frames; done += F, ++k) {
     std::vector<float> a;
@@ -280,17 +289,29 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
     const at::Tensor acts = at::from_blob(a.data(), {F, c.action_dim}, at::kFloat).clone();
     if (!any_return) {
       roll.commit(to_latents(chunk), acts);
+      for (int i = 0; i < F; ++i)
+        shown.emplace_back(F + done + i, std::vector<uint8_t>(chunk.begin() + static_cast<ptrdiff_t>(i * fb), chunk.begin() + static_cast<ptrdiff_t>((i + 1) * fb)));
       continue;
     }
     const at::Tensor pred = roll.generate(engine::Rollout::chunk_noise(c, seed, k), acts, p.sample_steps ? p.sample_steps : c.sample_steps);
     const std::vector<uint8_t> gen = model::frames_to_rgb8(m->tokenizer->decode(pred));
     for (int i = 0; i < F; ++i)
       if (returning[i]) {
-        sum += std::min(psnr(gen.data() + static_cast<size_t>(i) * fb, chunk.data() + static_cast<size_t>(i) * fb, S, S), kPsnrCapDb);
+        const uint8_t* truth_frame = chunk.data() + static_cast<size_t>(i) * fb;
+        sum += std::min(psnr(gen.data() + static_cast<size_t>(i) * fb, truth_frame, S, S), kPsnrCapDb);
         ++r.frames;
+        const int64_t t = F + done + i;  // this frame's number (the context is 0..F-1)
+        double best = -1;
+        for (const auto& [frame, rgb] : shown)
+          if (frame < t - left_after) best = std::max(best, std::min(psnr(rgb.data(), truth_frame, S, S), kPsnrCapDb));
+        if (best >= 0) {
+          nearest_sum += best;
+          ++nearest_frames;
+        }
       }
   }
   if (r.frames) r.psnr = sum / static_cast<double>(r.frames);
+  if (nearest_frames) r.nearest_left_view_psnr = nearest_sum / static_cast<double>(nearest_frames);
   return r;
 }
 
@@ -391,6 +412,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     const RecallResult recall = memory_recall(p, method, dev, dtype, kRevisitSeed);
     r.recall_psnr = recall.psnr;
     r.recall_frames = recall.frames;
+    r.recall_nearest_left_view_psnr = recall.nearest_left_view_psnr;
     r.drift_mean_lo = gen_range.lo;
     r.drift_mean_hi = gen_range.hi;
     r.drift_std_min = gen_range.std_min;
@@ -430,7 +452,7 @@ std::string EvalReport::json() const {
                                                 {"tokenizer_detail_ratio", m.tokenizer_detail}}},
                             {"action_accuracy", m.action_accuracy},
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
-                            {"recall", {{"psnr", m.recall_psnr}, {"frames", m.recall_frames}}},
+                            {"recall", {{"psnr", m.recall_psnr}, {"frames", m.recall_frames}, {"nearest_left_view_psnr", m.recall_nearest_left_view_psnr}}},
                             {"rollout_psnr", m.horizon_psnr},
                             {"rollout_ssim", m.horizon_ssim},
                             {"rollout_detail_ratio", m.horizon_detail},

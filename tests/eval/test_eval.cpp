@@ -45,6 +45,10 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
     EXPECT_GT(m["recall"]["frames"].get<int64_t>(), 0);
     EXPECT_LT(m["recall"]["frames"].get<int64_t>(), 240);
     EXPECT_GT(m["recall"]["psnr"].get<double>(), 0.0);
+    // Its baseline is the truth's alone: the same for every method, a real PSNR (not a copy of itself).
+    EXPECT_EQ(m["recall"]["nearest_left_view_psnr"], j["methods"][0]["recall"]["nearest_left_view_psnr"]);
+    EXPECT_GT(m["recall"]["nearest_left_view_psnr"].get<double>(), 8.0);
+    EXPECT_LT(m["recall"]["nearest_left_view_psnr"].get<double>(), 60.0);
     EXPECT_FALSE(m["drift"]["ok"].get<bool>()) << "an untrained model's flat output must fail the drift check";
     EXPECT_GT(m["drift"]["truth_std_min"].get<double>(), m["drift"]["std_min"].get<double>());
     // A flat output has a small fraction of the truth's detail, at every horizon too.

@@ -81,6 +81,9 @@ struct MethodResult {
   // the way back generated: what the attention recalls of views it was shown (-1: none reached).
   double recall_psnr = 0;
   int64_t recall_frames = 0;
+  // Baseline on the same frames (the truth only, alike for every method): the nearest true view
+  // of the way out that left the window, as a copying memory would recall it (-1: none).
+  double recall_nearest_left_view_psnr = 0;
   double attention_density = 0;                    // mean kept / dense block pairs over the revisit rollout
   double drift_density = 0;                        // the same over the drift rollout (seed 0)
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
