@@ -229,15 +229,16 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
 // true views, so a return scores by what the attention kept of them: a model that forgot (window)
 // can only guess. The free revisit (4) also charges a method for having drawn a different world
 // on the way out, which no memory can repair.
-// Its baseline: each scored frame against the nearest (highest-PSNR) true view of the way out that
-// has left the window (older than window + chunk frames): what a memory that copies the best old
-// view would score, so how much recall the route allows at all.
+// Its baseline (with `baseline`; the truth alone, so the same for every method and computed once):
+// each scored frame against the nearest (highest-PSNR) true view of the way out that has left the
+// window (older than window + chunk frames): what a memory that copies the best old view would
+// score, so how much recall the route allows at all.
 struct RecallResult {
   double psnr = -1;  // -1: no return reached
   int64_t frames = 0;
   double nearest_left_view_psnr = -1;  // -1: no scored frame had a view that left the window
 };
-RecallResult memory_recall(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype, uint64_t seed) {
+RecallResult memory_recall(const EvalParams& p, const std::string& method, at::Device dev, at::ScalarType dtype, uint64_t seed, bool baseline) {
   auto m = model::load_model(p.model_path, dev, dtype);
   const model::ModelConfig& c = m->config;
   const int F = c.chunk_frames, S = c.frame_size;
@@ -268,7 +269,7 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
   for (int i = 0; i < F; ++i) std::copy(context[i].rgb.begin(), context[i].rgb.end(), chunk.begin() + static_cast<size_t>(i) * fb);
   roll.commit(to_latents(chunk), at::zeros({F, c.action_dim}));
   std::vector<std::pair<int64_t, std::vector<uint8_t>>> shown;  // true frames committed, with their frame numbers
-  for (int i = 0; i < F; ++i) shown.emplace_back(i, context[i].rgb);
+  for (int i = 0; i < F && baseline; ++i) shown.emplace_back(i, context[i].rgb);  // empty without baseline
   const int64_t left_after = c.window_frames + F;  // frames older than this have left the window
   RecallResult r;
   double sum = 0, nearest_sum = 0;
@@ -289,7 +290,7 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
     const at::Tensor acts = at::from_blob(a.data(), {F, c.action_dim}, at::kFloat).clone();
     if (!any_return) {
       roll.commit(to_latents(chunk), acts);
-      for (int i = 0; i < F; ++i)
+      for (int i = 0; i < F && baseline; ++i)
         shown.emplace_back(F + done + i, std::vector<uint8_t>(chunk.begin() + static_cast<ptrdiff_t>(i * fb), chunk.begin() + static_cast<ptrdiff_t>((i + 1) * fb)));
       continue;
     }
@@ -409,10 +410,11 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
                ++r.revisit_frames;
              }).density;
     r.revisit_psnr = r.revisit_frames ? revisit_sum / static_cast<double>(r.revisit_frames) : -1.0;
-    const RecallResult recall = memory_recall(p, method, dev, dtype, kRevisitSeed);
+    const bool first = report.methods.empty();
+    const RecallResult recall = memory_recall(p, method, dev, dtype, kRevisitSeed, /*baseline=*/first);
     r.recall_psnr = recall.psnr;
     r.recall_frames = recall.frames;
-    r.recall_nearest_left_view_psnr = recall.nearest_left_view_psnr;
+    r.recall_nearest_left_view_psnr = first ? recall.nearest_left_view_psnr : report.methods[0].recall_nearest_left_view_psnr;
     r.drift_mean_lo = gen_range.lo;
     r.drift_mean_hi = gen_range.hi;
     r.drift_std_min = gen_range.std_min;

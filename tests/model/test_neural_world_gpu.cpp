@@ -37,10 +37,10 @@ TEST(NeuralWorldGpu, CudaRolloutMatchesCpuWithinBf16Tolerance) {
         const at::Tensor a = rc.generate(n, acts, c.sample_steps), b = rg.generate(n, acts, c.sample_steps).cpu();
         worst = std::max(worst, rel_err(b, a));
       }
-      // bf16 has 8 mantissa bits; a few layers and steps compound to a few percent (guidance
-      // extrapolates, so its errors scale by the weights too). Plans with data-dependent
-      // selection may pick different blocks near ties, hence the looser bound.
-      const double bound = (method == attn::Method::Dense || method == attn::Method::Window ? 0.05 : 0.15) * wa * wh;
+      // bf16 has 8 mantissa bits; a few layers and steps compound to a few percent (H100: 0.0097
+      // plain, 0.014-0.017 guided). Plans with data-dependent selection may pick different blocks
+      // near ties, hence the looser bound.
+      const double bound = method == attn::Method::Dense || method == attn::Method::Window ? 0.05 : 0.15;
       std::printf("%s action %.2f history %.2f: worst relative error %.4f (bound %.3f)\n", attn::method_name(method).c_str(), wa, wh, worst, bound);
       EXPECT_LT(worst, bound) << attn::method_name(method) << " action " << wa << " history " << wh;
     }
