@@ -5,6 +5,7 @@
 // Prints a table, writes JSON and a PSNR-vs-horizon plot. Try (CPU, tiny model, seconds):
 //   sparseworld model init --config tiny --out /tmp/t.safetensors
 //   sparseworld eval --model /tmp/t.safetensors --seeds 1 --horizons 1,2 --drift-seconds 3 --revisit-seconds 10 --out /tmp/eval
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -66,12 +67,13 @@ Runner add_eval_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--seeds", o->params.seeds, "Held-out worlds")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--horizons", o->horizons, "Rollout horizons in seconds (comma-separated)")->capture_default_str();
-  cmd->add_option("--drift-seconds", o->params.drift_seconds, "Length of the drift rollout (seconds of game time)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--revisit-seconds", o->params.revisit_seconds, "Length of the out-and-back rollout of the revisit test")->capture_default_str()->check(CLI::PositiveNumber);
+  const CLI::Validator seconds_check = number_check([](double v) { return v > 0 && std::isfinite(v); }, "(0, inf)");
+  cmd->add_option("--drift-seconds", o->params.drift_seconds, "Length of the drift rollout (seconds of game time)")->capture_default_str()->check(seconds_check);
+  cmd->add_option("--revisit-seconds", o->params.revisit_seconds, "Length of the out-and-back rollout of the revisit test")->capture_default_str()->check(seconds_check);
   cmd->add_option("--recall-seconds", o->params.recall_seconds,
                   "Length of the memory-recall run: the revisit route with the way out teacher-forced (0: --revisit-seconds)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_check([](double v) { return v >= 0 && std::isfinite(v); }, "[0, inf)"));
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")
@@ -85,7 +87,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sf-neighbour-frames", sf.neighbour_frames, "Sparse-forcing: recent frames whose nearby blocks are always kept")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_check([](double v) { return v >= 0 && std::isfinite(v); }, "[0, inf)"));
   cmd->add_option("--sf-memory", sf.use_memory, "Sparse-forcing: attend to and update the persistent memory (true/false)")
       ->capture_default_str();
   cmd->add_option("--sf-merge-threshold", sf.merge_threshold, "Sparse-forcing: cosine at or above which an evicted block merges")

@@ -121,9 +121,16 @@ TEST(Eval, BadArgumentsNamed) {
   r = run_cli("eval --model x --context-noise 2 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--context-noise"), std::string::npos) << r.output;
-  r = run_cli("eval --model x --recall-seconds -1 --out /tmp/sw_eval_bad");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("--recall-seconds"), std::string::npos) << r.output;
+  for (const char* bad : {"-1", "abc"}) {
+    r = run_cli(std::string("eval --model x --recall-seconds ") + bad + " --out /tmp/sw_eval_bad");
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.output.find(std::string("--recall-seconds: '") + bad + "' is not in [0, inf)"), std::string::npos) << r.output;
+    for (const char* flag : {"--drift-seconds", "--revisit-seconds"}) {
+      r = run_cli(std::string("eval --model x ") + flag + " " + bad + " --out /tmp/sw_eval_bad");
+      EXPECT_NE(r.exit_code, 0) << flag << " " << bad;
+      EXPECT_NE(r.output.find(std::string(flag) + ": '" + bad + "' is not in (0, inf)"), std::string::npos) << r.output;
+    }
+  }
   r = run_cli("eval --model x --sf-top-k 0 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-top-k"), std::string::npos) << r.output;
