@@ -158,7 +158,7 @@ Runner add_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run a session without a window: offscreen Vulkan render, PNG screenshots, stats.json");
   cmd->add_flag("--headless", o->headless, "Render offscreen (required: the windowed session is `sparseworld play`)");
   add_world_options(cmd, o->world);
-  auto* agent = cmd->add_option("--agent", o->agent, "Agent that plays: random_walk, wall_follower, explorer, out_and_back, babbler");
+  auto* agent = cmd->add_option("--agent", o->agent, "Agent that plays: random_walk, wall_follower, explorer, out_and_back, babbler, look_back");
   auto* actions = cmd->add_option("--actions", o->actions, "Episode file whose actions are replayed (its seed and size unless given)");
   agent->excludes(actions);
   cmd->add_option("--seed", o->seed, "World seed")->capture_default_str();

@@ -2,11 +2,13 @@
 // attention method: (1) teacher-forced next chunk (ground-truth context committed, the prediction
 // is not), (2) an autoregressive rollout in lockstep with the reference world under the same
 // agent actions, scored at fixed horizons, (3) drift statistics over that rollout, (4) revisits of
-// an out-and-back route, free and with the way out teacher-forced (memory recall).
+// an out-and-back route (or of views a look-back agent turns away from and back to), free and
+// with the way out teacher-forced (memory recall).
 // Test: tests/eval/test_eval.cpp.
 #include <torch/cuda.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -27,6 +29,8 @@ constexpr int kTeacherChunks = 8;                     // chunks per teacher-forc
 constexpr double kDriftMargin = 0.15;                 // of the truth's mean-luma range, each side
 constexpr int kTeacherWarmup = 40;                    // agent frames before a teacher-forced clip
 constexpr uint64_t kRevisitSeed = kHeldOutSeedBase + 200;  // world and agent of the revisit and recall runs
+// The agents that mark frames as revisits (Agent::revisiting).
+const std::array<std::string, 2> kRevisitAgents = {"out_and_back", "look_back"};
 
 }  // namespace
 
@@ -41,6 +45,8 @@ void EvalParams::validate() const {
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
   if (!(recall_seconds >= 0)) throw std::invalid_argument("eval: recall_seconds must be >= 0");
+  if (std::find(kRevisitAgents.begin(), kRevisitAgents.end(), revisit_agent) == kRevisitAgents.end())
+    throw std::invalid_argument("eval: revisit agent '" + revisit_agent + "' is not out_and_back or look_back");
   if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!valid_action_guidance(action_guidance))
     throw std::invalid_argument("eval: action_guidance must be in [0, " + std::to_string(kMaxActionGuidance) + "], got " + std::to_string(action_guidance));
@@ -250,7 +256,7 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
   wp.width = wp.height = S;
   ReferenceWorld truth(wp);
   truth.reset(seed);
-  auto agent = make_agent("out_and_back", seed);
+  auto agent = make_agent(p.revisit_agent, seed);
   engine::Rollout roll(*m, p.method_config(method), dev, dtype, 0);
   roll.set_context_noise(p.context_noise, seed);
   roll.set_sample_shift(p.sample_shift);
@@ -347,6 +353,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   const at::ScalarType dtype = on_gpu ? at::kBFloat16 : at::kFloat;
   EvalReport report;
   report.horizons_s = p.horizons_s;
+  report.revisit_agent = p.revisit_agent;
   report.attention = p.attention;
   report.sample_steps = p.sample_steps ? p.sample_steps : model::read_model_info(p.model_path).config.sample_steps;
   report.sample_shift = p.sample_shift;
@@ -403,7 +410,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     // (4) Revisit: PSNR on frames where an out-and-back agent returns over places it saw before
     // (memory should beat a plain window there).
     double revisit_sum = 0;
-    r.attention_density = lockstep(on_gpu, p, method, kRevisitSeed, "out_and_back", static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
+    r.attention_density = lockstep(on_gpu, p, method, kRevisitSeed, p.revisit_agent, static_cast<int64_t>(std::ceil(p.revisit_seconds * kGameFramesPerSecond)),
              [&](int64_t, const Frame& gen, const Frame& gt, const Agent& agent) {
                if (!agent.revisiting()) return;
                revisit_sum += std::min(psnr(gen.rgb.data(), gt.rgb.data(), gen.width, gen.height), kPsnrCapDb);
@@ -439,6 +446,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
 std::string EvalReport::json() const {
   nlohmann::json j;
   j["horizons_s"] = horizons_s;
+  j["revisit_agent"] = revisit_agent;
   j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}, {"action_guidance", action_guidance}, {"history_guidance", history_guidance}};
   const attn::SparseForcingParams& sf = attention.sparse_forcing;
   j["sparse_forcing"] = {{"top_k", sf.top_k},

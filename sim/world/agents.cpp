@@ -309,10 +309,88 @@ class OutAndBack final : public Explorer {
   bool returning_ = false;
 };
 
+// Look-back: walks like the explorer, and every few seconds stops, turns away by 70-150 degrees
+// (further than the field of view, so the view in front leaves the frame), holds, turns back to
+// exactly the old heading and looks for a moment. Standing still, the view that comes back is the
+// one it saw before the turn, ~25-60 frames earlier: long after it left a short attention window.
+// That is the memory test a route cannot give (an out-and-back return looks the other way), and,
+// in training clips long enough to hold a whole turn, the data that teaches a memory to be used.
+class LookBack final : public Explorer {
+ public:
+  explicit LookBack(uint64_t seed) : Explorer(seed) {
+    sprint_ = false;
+    use_rate_ = 0.f;
+    walk_left_ = rng_.range(kWalkMin, kWalkMax);
+  }
+  std::string name() const override { return "look_back"; }
+  bool revisiting() const override { return revisiting_; }
+  Action act(const ReferenceWorld& w) override {
+    revisiting_ = false;
+    if (phase_ == Phase::kWalk) {
+      if (walk_left_-- > 0) return Explorer::act(w);
+      // Whole frames at full turn speed: turning back the same count of frames lands exactly on
+      // the old heading (the world adds turn * turn_speed per frame).
+      const float angle = rng_.uniform(kMinAwayRadians, kMaxAwayRadians);
+      turn_frames_ = static_cast<int>(std::ceil(angle / w.params().turn_speed));
+      direction_ = rng_.chance(0.5f) ? 1.f : -1.f;
+      left_ = turn_frames_;
+      phase_ = Phase::kAway;
+    }
+    Action a;
+    switch (phase_) {
+      case Phase::kAway:
+        a.turn = direction_;
+        if (--left_ == 0) {
+          phase_ = Phase::kHold;
+          left_ = rng_.range(0, kHoldMax);
+        }
+        return a;
+      case Phase::kHold:
+        if (left_-- > 0) return a;
+        phase_ = Phase::kBack;
+        left_ = turn_frames_;
+        [[fallthrough]];
+      case Phase::kBack: {
+        a.turn = -direction_;
+        --left_;
+        // After this frame the heading is left_ turns away from the old one: the old view is
+        // back once most of the field of view overlaps it again.
+        revisiting_ = static_cast<float>(left_) * w.params().turn_speed < 0.5f * w.params().fov;
+        if (left_ == 0) {
+          phase_ = Phase::kLook;
+          left_ = rng_.range(kLookMin, kLookMax);
+        }
+        return a;
+      }
+      case Phase::kLook:
+        revisiting_ = true;
+        if (--left_ <= 0) {
+          phase_ = Phase::kWalk;
+          walk_left_ = rng_.range(kWalkMin, kWalkMax);
+        }
+        return a;
+      case Phase::kWalk: break;
+    }
+    return a;
+  }
+
+ private:
+  // Frames of walking between looks, of holding turned away and of looking after the return;
+  // the angle turned away (radians). One look-back takes ~30-60 frames: a 48-frame clip often
+  // holds a whole one.
+  static constexpr int kWalkMin = 20, kWalkMax = 60, kHoldMax = 6, kLookMin = 4, kLookMax = 10;
+  static constexpr float kMinAwayRadians = 1.22f, kMaxAwayRadians = 2.62f;
+  enum class Phase { kWalk, kAway, kHold, kBack, kLook };
+  Phase phase_ = Phase::kWalk;
+  int walk_left_ = 0, turn_frames_ = 0, left_ = 0;
+  float direction_ = 1.f;
+  bool revisiting_ = false;
+};
+
 }  // namespace
 
 const std::vector<std::string>& agent_names() {
-  static const std::vector<std::string> names = {"random_walk", "wall_follower", "explorer", "out_and_back", "babbler"};
+  static const std::vector<std::string> names = {"random_walk", "wall_follower", "explorer", "out_and_back", "babbler", "look_back"};
   return names;
 }
 
@@ -322,6 +400,7 @@ std::unique_ptr<Agent> make_agent(const std::string& name, uint64_t seed) {
   if (name == "explorer") return std::make_unique<Explorer>(seed);
   if (name == "out_and_back") return std::make_unique<OutAndBack>(seed);
   if (name == "babbler") return std::make_unique<Babbler>(seed);
+  if (name == "look_back") return std::make_unique<LookBack>(seed);
   std::string valid;
   for (const auto& n : agent_names()) valid += (valid.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown agent '" + name + "' (valid: " + valid + ")");

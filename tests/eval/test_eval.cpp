@@ -110,6 +110,27 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
   fs::remove_all(dir);
 }
 
+// The look-back route: the agent turns away and back in place, so the views it returns to are
+// ones it saw exactly (a copying memory would score near the PSNR cap), unlike the out-and-back
+// route's returns (< 60 dB above: the way back looks the other way).
+TEST(Eval, LookBackRouteReturnsToTheSameViews) {
+  const fs::path dir = test::fresh_dir("eval_lb");
+  const std::string model = (dir / "tiny.safetensors").string();
+  ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
+  const auto r = run_cli("eval --model " + model + " --methods window --seeds 1 --horizons 0.5 --drift-seconds 0.5 --revisit-seconds 12 " +
+                         "--revisit-agent look_back --device cpu --out " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(dir / "out" / "eval.json");
+  const nlohmann::json j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["revisit_agent"], "look_back");
+  const auto& m = j["methods"][0];
+  EXPECT_GT(m["revisit"]["frames"].get<int64_t>(), 0);
+  EXPECT_GT(m["recall"]["frames"].get<int64_t>(), 0);
+  EXPECT_LT(m["recall"]["frames"].get<int64_t>(), 240);
+  EXPECT_GT(m["recall"]["nearest_left_view_psnr"].get<double>(), 60.0);
+  fs::remove_all(dir);
+}
+
 TEST(Eval, BadArgumentsNamed) {
   auto r = run_cli("eval --model /nonexistent/m.safetensors --out /tmp/sw_eval_bad");
   EXPECT_EQ(r.exit_code, 1);
@@ -131,6 +152,9 @@ TEST(Eval, BadArgumentsNamed) {
       EXPECT_NE(r.output.find(std::string(flag) + ": '" + bad + "' is not in (0, inf)"), std::string::npos) << r.output;
     }
   }
+  r = run_cli("eval --model x --revisit-agent explorer --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--revisit-agent"), std::string::npos) << r.output;
   r = run_cli("eval --model x --sf-top-k 0 --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--sf-top-k"), std::string::npos) << r.output;

@@ -76,6 +76,44 @@ TEST(Agents, OutAndBackReturnsToEarlierPlaces) {
   EXPECT_GT(revisits, returning_frames * 8 / 10) << "the way back should retrace the way out";
 }
 
+// Look-back turns away past the field of view and back: each revisit frame repeats a state (spot
+// and heading) of at least 12 frames before (longer than the shipped model's window of 8 frames
+// plus a chunk), and between the two the agent faced more than half a field of view away, so
+// the edge of the view that comes back had left the frame: the same view comes back.
+TEST(Agents, LookBackSeesTheSameViewsAgain) {
+  ReferenceWorld w;
+  w.reset(23);
+  auto agent = make_agent("look_back", 23);
+  struct Seen {
+    int t;
+    PlayerState p;
+  };
+  std::vector<Seen> history;
+  int revisit_frames = 0, turned_away = 0;
+  for (int t = 0; t < 2000; ++t) {
+    w.apply_action(agent->act(w));
+    const PlayerState& p = w.player();
+    if (agent->revisiting()) {
+      ++revisit_frames;
+      // The same spot seen at least 12 frames ago: the nearest heading it faced then.
+      float best = 10.f;
+      bool away_between = false;
+      for (const Seen& s : history) {
+        if (s.t > t - 12 || s.p.x != p.x || s.p.y != p.y) continue;
+        const float d = std::abs(std::remainder(s.p.angle - p.angle, 6.2831853f));
+        if (d < best) best = d;
+      }
+      for (auto it = history.rbegin(); it != history.rend() && it->t > t - 80; ++it)
+        if (it->p.x == p.x && it->p.y == p.y && std::abs(std::remainder(it->p.angle - p.angle, 6.2831853f)) > 0.5f * w.params().fov) away_between = true;
+      EXPECT_LT(best, 1e-3f) << "t=" << t << ": a heading it faced before";
+      turned_away += away_between;
+    }
+    history.push_back({t, p});
+  }
+  EXPECT_GT(revisit_frames, 100);
+  EXPECT_EQ(turned_away, revisit_frames) << "every revisit follows a turn away";
+}
+
 TEST(RecordEpisodes, ThreadCountDoesNotChangeResults) {
   WorldParams p;
   p.width = p.height = 48;

@@ -18,11 +18,13 @@ class Agent {
   virtual std::string name() const = 0;
   // The action for the next frame, given the world as it is now.
   virtual Action act(const ReferenceWorld& world) = 0;
-  // Out-and-back: true while the agent is returning over places it visited (memory tests).
+  // True while the agent sees again what it saw before (memory tests): out_and_back on its way
+  // back, look_back once it has turned back to its old heading.
   virtual bool revisiting() const { return false; }
 };
 
-// Names: random_walk, wall_follower, explorer, out_and_back, babbler (random held moves).
+// Names: random_walk, wall_follower, explorer, out_and_back, babbler (random held moves),
+// look_back (turns away and back in place: the same view returns).
 const std::vector<std::string>& agent_names();
 
 // Throws std::invalid_argument naming the bad name and listing the valid ones.

@@ -50,6 +50,9 @@ struct EvalParams {
   double drift_seconds = 300;                 // length of the drift rollout
   double revisit_seconds = 60;                // out-and-back rollout for the revisit test
   double recall_seconds = 0;                  // the memory-recall run of the same route (0: revisit_seconds)
+  // Who walks the revisit and recall runs: out_and_back (retraces a route: the return looks the
+  // other way) or look_back (turns away and back in place: the same views come back).
+  std::string revisit_agent = "out_and_back";
   int sample_steps = 0;                       // 0: the model's
   double sample_shift = 1.0;                  // sampler timestep shift (NeuralWorldParams)
   double action_guidance = 1.0;               // guidance on the actions (NeuralWorldParams)
@@ -100,6 +103,7 @@ struct MethodResult {
 
 struct EvalReport {
   std::vector<double> horizons_s;
+  std::string revisit_agent;     // EvalParams::revisit_agent
   attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
   int sample_steps = 0;          // sampler steps every method ran with (the model's when 0 was asked)
   double sample_shift = 1.0;
