@@ -88,7 +88,9 @@ Runner add_eval_command(CLI::App& app) {
   // Sparse-forcing's knobs (the panel's), to find what its long rollouts depend on (e.g. the
   // freeze on one wall: with and without the persistent memory).
   auto& sf = o->params.attention.sparse_forcing;
-  cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--sf-top-k", sf.top_k, "Sparse-forcing: window blocks kept per query block")
+      ->capture_default_str()
+      ->check(whole_number_check(1, INT64_MAX, "[1, 2^63)"));
   cmd->add_option("--sf-neighbour-frames", sf.neighbour_frames, "Sparse-forcing: recent frames whose nearby blocks are always kept")
       ->capture_default_str()
       ->check(number_check([](double v) { return v >= 0 && std::isfinite(v); }, "[0, inf)"));

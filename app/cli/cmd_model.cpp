@@ -138,7 +138,7 @@ Runner add_model_command(CLI::App& app) {
   CLI::App* init = cmd->add_subcommand("init", "Write a randomly initialised model of a named config (safetensors, bf16)");
   init->add_option("--config", o->config, "Config name: " + model::config_list())->capture_default_str();
   init->add_option("--out", o->out, "Output file (.safetensors; sharded at 16 MB)")->required();
-  init->add_option("--seed", o->seed, "Initialisation seed")->capture_default_str()->check(CLI::NonNegativeNumber);
+  init->add_option("--seed", o->seed, "Initialisation seed")->capture_default_str()->check(seed_check());
   CLI::App* info = cmd->add_subcommand("info", "Print a model file's config, parameter count and FLOPs per chunk");
   info->add_option("file", o->file, "Model file")->required();
   CLI::App* roll = cmd->add_subcommand("rollout", "Roll a model out headless; print per-chunk latency, cache bytes, density");
@@ -146,7 +146,7 @@ Runner add_model_command(CLI::App& app) {
   roll->add_option("--method", o->method, "Attention method: dense, window, sparse-forcing, light-forcing, tempcache")->capture_default_str();
   roll->add_option("--chunks", o->chunks, "Chunks to generate")->capture_default_str()->check(CLI::Range(1, 1000000));
   roll->add_option("--device", o->device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  roll->add_option("--seed", o->seed, "World and noise seed")->capture_default_str()->check(CLI::NonNegativeNumber);
+  roll->add_option("--seed", o->seed, "World and noise seed")->capture_default_str()->check(seed_check());
   roll->add_option("--agent", o->agent, "Agent that chooses the actions")->capture_default_str();
   roll->add_option("--steps", o->steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   roll->add_option("--context-noise", o->context_noise, "Noise level frames are committed at (match train --context-noise)")

@@ -121,7 +121,9 @@ Runner add_play_command(CLI::App& app) {
   cmd->add_flag("--validation", o->validation, "Enable the Khronos validation layer; exit code 7 if it reports errors");
   cmd->add_flag("--no-vsync", o->no_vsync, "Present without waiting for the display (mailbox/immediate when offered)");
   cmd->add_flag("--hide-panel", o->hide_panel, "Start with the panel hidden (F1 toggles it)");
-  cmd->add_option("--frames", o->frames, "Quit after N game frames (0: when the window is closed)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--frames", o->frames, "Quit after N game frames (0: when the window is closed)")
+      ->capture_default_str()
+      ->check(whole_number_check(0, INT64_MAX, "[0, 2^63)"));
   cmd->add_option("--screenshot", o->screenshot, "Write the last frame (read back from the swapchain) as PNG; needs --frames");
   return [cmd, o]() -> int {
     if (!*cmd) return -1;

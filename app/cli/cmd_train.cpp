@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "number_check.h"
 #include "sparseworld/sim/model.h"
 #include "sparseworld/sim/train.h"
 
@@ -59,15 +60,18 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_flag("--init-partial", p->init_partial,
                 "With --init: build the model from --config (and --anchor-frame) and copy only the tensors whose name and shape match");
   cmd->add_option("--device", p->device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  cmd->add_option("--seed", p->seed, "Seed")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", p->seed, "Seed")->capture_default_str()->check(seed_check());
   cmd->add_option("--batch", p->batch, "Clips per step")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--clip-frames", p->clip_frames, "Frames per clip")->capture_default_str()->check(CLI::Range(2, 1024));
   cmd->add_option("--ae-steps", p->ae_steps, "Autoencoder steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--dec-steps", p->dec_steps, "Decoder fine-tune steps (stage dec: encoder frozen)")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--df-steps", p->df_steps, "Diffusion-forcing steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--sf-steps", p->sf_steps, "Self-forcing steps")->capture_default_str()->check(CLI::Range(0, 100000000));
-  cmd->add_option("--time-limit", p->time_limit_s, "Stop cleanly after this many seconds (run again to resume)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lr", p->lr, "Peak learning rate of the transformer")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--time-limit", p->time_limit_s, "Stop cleanly after this many seconds (run again to resume)")
+      ->check(number_check([](double v) { return v >= 0 && std::isfinite(v); }, "[0, inf)"));
+  cmd->add_option("--lr", p->lr, "Peak learning rate of the transformer")
+      ->capture_default_str()
+      ->check(number_check([](double v) { return v > 0 && std::isfinite(v); }, "(0, inf)"));
   cmd->add_option("--ema-decay", p->ema_decay, "EMA decay of the shipped transformer weights")->capture_default_str()->check(CLI::Range(0.0, 0.99999));
   cmd->add_option("--warmup", p->warmup_steps, "Learning-rate warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--attention", p->attention, "Training mask: dense, window, sparse-forcing")->capture_default_str();

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "number_check.h"
 #include "sparseworld/sim/agents.h"
 #include "sparseworld/sim/episode.h"
 
@@ -28,9 +29,9 @@ struct WorldOptions {
 Runner add_world_command(CLI::App& app) {
   auto opt = std::make_shared<WorldOptions>();
   CLI::App* cmd = app.add_subcommand("world", "Render the reference world as an agent plays it (PNG frames, episode file)");
-  cmd->add_option("--seed", opt->seed, "World seed (0 to 2^64-1)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", opt->seed, "World seed (0 to 2^64-1)")->capture_default_str()->check(seed_check());
   cmd->add_option("--agent", opt->agent, "Agent: random_walk, wall_follower, explorer, out_and_back, babbler, look_back")->capture_default_str();
-  cmd->add_option("--agent-seed", opt->agent_seed, "Agent seed (default: the world seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--agent-seed", opt->agent_seed, "Agent seed (default: the world seed)")->check(seed_check());
   cmd->add_option("--frames", opt->frames, "Number of frames")->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--out", opt->out, "Output folder for PNG frames")->required();
   cmd->add_option("--size", opt->size, "Frame width and height in pixels")->capture_default_str()->check(CLI::Range(8, 4096));

@@ -53,10 +53,19 @@ INSTANTIATE_TEST_SUITE_P(
     World, CliBadValues,
     ::testing::Values(BadCase{"world --frames 0 --out /tmp/x", "--frames"}, BadCase{"world --frames abc --out /tmp/x", "--frames"},
                       BadCase{"world --size 3 --out /tmp/x", "--size"}, BadCase{"world --agent teleporter --out /tmp/x", "teleporter"},
-                      BadCase{"world --seed -1 --out /tmp/x", "--seed"}, BadCase{"world --frames 3", "--out"},
+                      BadCase{"world --seed -1 --out /tmp/x", "--seed: '-1' is not a whole number in [0, 2^64)"},
+                      BadCase{"world --agent-seed 18446744073709551616 --out /tmp/x", "--agent-seed: '18446744073709551616' is not a whole number"},
+                      BadCase{"world --frames 3", "--out"},
                       BadCase{"world --frames 2 --out /proc/forbidden", "/proc/forbidden"},
                       BadCase{"world --frames 2 --out /tmp/swcli_ok --episode /nonexistent_dir/e.swep", "/nonexistent_dir/e.swep"},
-                      BadCase{"nosuchcommand", "nosuchcommand"}));
+                      BadCase{"nosuchcommand", "nosuchcommand"},
+                      // Seeds, rates and counts name the value and the range in a few words (CLI11's
+                      // own validators print DBL_MAX in full).
+                      BadCase{"train --lr abc --out /tmp/x", "--lr: 'abc' is not in (0, inf)"}, BadCase{"train --lr 0 --out /tmp/x", "--lr: '0' is not in (0, inf)"},
+                      BadCase{"train --time-limit -1 --out /tmp/x", "--time-limit: '-1' is not in [0, inf)"},
+                      BadCase{"train --seed 1e3 --out /tmp/x", "--seed: '1e3' is not a whole number in [0, 2^64)"},
+                      BadCase{"model init --seed x --out /tmp/x", "--seed: 'x' is not a whole number"},
+                      BadCase{"eval --model x --sf-top-k 0", "--sf-top-k: '0' is not a whole number in [1, 2^63)"}));
 
 }  // namespace
 }  // namespace sw
