@@ -94,6 +94,12 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--sf-neighbour-frames", sf.neighbour_frames, "Sparse-forcing: recent frames whose nearby blocks are always kept")
       ->capture_default_str()
       ->check(number_check([](double v) { return v >= 0 && std::isfinite(v); }, "[0, inf)"));
+  cmd->add_option("--sf-memory-top-k", sf.memory_top_k, "Sparse-forcing: memory blocks kept per query block by score (0: every slot)")
+      ->capture_default_str()
+      ->check(whole_number_check(0, INT64_MAX, "[0, 2^63)"));
+  cmd->add_option("--memory-slots", o->params.memory_slots, "Sparse-forcing: persistent memory blocks per head and layer (-1: the model's)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, kMaxMemorySlots));
   cmd->add_option("--sf-memory", sf.use_memory, "Sparse-forcing: attend to and update the persistent memory (true/false)")
       ->capture_default_str();
   cmd->add_option("--sf-merge-threshold", sf.merge_threshold, "Sparse-forcing: cosine at or above which an evicted block merges")

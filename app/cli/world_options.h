@@ -19,6 +19,12 @@ inline void add_world_options(CLI::App* cmd, player::WorldChoice& world) {
   cmd->add_option("--context-noise", world.context_noise, "Neural world: noise level frames are committed at (match train --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   add_guidance_options(cmd, world.action_guidance, world.history_guidance, "Neural world: ");
+  cmd->add_option("--memory-slots", world.memory_slots, "Neural world: sparse-forcing's persistent memory blocks per head and layer (-1: the model's)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, kMaxMemorySlots));
+  cmd->add_option("--memory-top-k", world.memory_top_k, "Neural world: sparse-forcing's memory blocks kept per query block by score (0: every slot)")
+      ->capture_default_str()
+      ->check(whole_number_check(0, INT64_MAX, "[0, 2^63)"));
 }
 
 }  // namespace sw::cli

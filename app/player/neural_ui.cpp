@@ -29,8 +29,11 @@ void draw(PanelModel& m) {
   switch (m.edit.method) {
     case attn::Method::SparseForcing: {
       auto& p = m.edit.sparse_forcing;
-      int k = static_cast<int>(p.top_k), nf = static_cast<int>(p.neighbour_frames);
+      int k = static_cast<int>(p.top_k), nf = static_cast<int>(p.neighbour_frames), mk = static_cast<int>(p.memory_top_k);
       changed |= ImGui::SliderInt("top-k blocks", &k, 1, 64);
+      // 0: every memory slot (the store's size is --memory-slots, fixed while playing).
+      changed |= ImGui::SliderInt("memory top-k", &mk, 0, 64);
+      p.memory_top_k = mk;
       changed |= ImGui::SliderInt("neighbour frames", &nf, 0, 8);
       changed |= ImGui::Checkbox("persistent memory", &p.use_memory);
       float merge = static_cast<float>(p.merge_threshold);
@@ -110,7 +113,9 @@ NeuralWorldHandle make_neural_world(const WorldChoice& choice) {
   p.context_noise = choice.context_noise;
   p.action_guidance = choice.action_guidance;
   p.history_guidance = choice.history_guidance;
+  p.memory_slots = choice.memory_slots;
   p.method.method = attn::method_from_name(choice.method);
+  p.method.sparse_forcing.memory_top_k = choice.memory_top_k;
   auto world = std::make_unique<NeuralWorld>(p);
   auto model = std::make_shared<PanelModel>();
   model->world = world.get();

@@ -30,6 +30,8 @@ struct WorldChoice {
   double context_noise = 0.1;                      // neural: noise level of committed frames
   double action_guidance = 1.0;                    // neural: NeuralWorldParams::action_guidance
   double history_guidance = 1.0;                   // neural: NeuralWorldParams::history_guidance
+  int memory_slots = -1;                           // neural: NeuralWorldParams::memory_slots (-1: the model's)
+  int64_t memory_top_k = 0;                        // neural: SparseForcingParams::memory_top_k at start
 };
 
 struct WorldSet {

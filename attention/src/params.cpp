@@ -52,6 +52,7 @@ void CacheParams::validate() const {
 void SparseForcingParams::validate() const {
   if (top_k < 1) reject("sparse_forcing.top_k", top_k, "must be at least 1");
   if (neighbour_frames < 0) reject("sparse_forcing.neighbour_frames", neighbour_frames, "must be at least 0");
+  if (memory_top_k < 0) reject("sparse_forcing.memory_top_k", memory_top_k, "must be at least 0 (0: every memory slot)");
   if (neighbour_radius < 0) reject("sparse_forcing.neighbour_radius", neighbour_radius, "must be at least 0");
   require_unit("sparse_forcing.salience_decay", salience_decay, true);
   if (!std::isfinite(preserve_min_mass) || preserve_min_mass < 0)

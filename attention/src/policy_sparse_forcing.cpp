@@ -1,5 +1,6 @@
 // sparse-forcing: window blocks chosen per query block by top-k pooled score plus a spatial
-// neighbourhood in the most recent frames; sink, memory and chunk always kept. On eviction each
+// neighbourhood in the most recent frames; sink and chunk always kept, memory too (or, with
+// memory_top_k, its top blocks by the same score). On eviction each
 // block is preserved into memory (replacing the least salient slot), compressed into its most
 // similar slot (count-weighted mean of K and V, counts add up to max_count -> log(count) bias) or
 // dropped, per head,
@@ -18,15 +19,21 @@ namespace {
 // What both plan paths share: the kept-whatever-the-score set and the row width.
 struct SparseForcingSets {
   at::Tensor win;    // [H, N] valid window blocks: the top-k candidates
-  at::Tensor fixed;  // [H, Qb, N] sink, chunk, memory (use_memory) and the recent neighbourhood
-  int64_t kk = 0, width = 0;
+  at::Tensor mem;    // [H, N] valid memory blocks when they are chosen by score (memory_top_k), else undefined
+  at::Tensor fixed;  // [H, Qb, N] sink, chunk, memory (all slots) and the recent neighbourhood
+  int64_t kk = 0, mk = 0, width = 0;
 };
 
 SparseForcingSets sparse_forcing_sets(const PlanContext& c, const SparseForcingParams& p) {
-  const int64_t Q = c.qpool.size(1), nb = c.g->blocks_per_frame;
+  const int64_t Q = c.qpool.size(1), nb = c.g->blocks_per_frame, M = c.cache->memory_slots();
   SparseForcingSets s;
   at::Tensor always = c.region.eq(kSink) | c.region.eq(kChunk);
-  if (p.use_memory) always = always | c.region.eq(kMemory);
+  const bool memory_by_score = p.use_memory && p.memory_top_k > 0 && p.memory_top_k < M;
+  if (p.use_memory && !memory_by_score) always = always | c.region.eq(kMemory);
+  if (memory_by_score) {
+    s.mem = c.valid & c.region.eq(kMemory).unsqueeze(0);
+    s.mk = p.memory_top_k;
+  }
   s.win = c.valid & c.region.eq(kWindow).unsqueeze(0);  // [H, N]
   const at::Tensor recent = c.frame.gt(c.newest_frame - p.neighbour_frames).view({1, 1, c.N});
   const at::Tensor near = (c.y.unsqueeze(1) - c.qy.view({1, Q, 1})).abs().le(p.neighbour_radius) &
@@ -37,9 +44,16 @@ SparseForcingSets sparse_forcing_sets(const PlanContext& c, const SparseForcingP
   s.kk = std::min(p.top_k, ring_slots);
   const int64_t side = 2 * p.neighbour_radius + 1;
   const int64_t neigh_max = p.neighbour_frames * std::min(nb, side * side);
-  s.width = c.cache->sink_frames() * nb + (p.use_memory ? c.cache->memory_slots() : 0) + c.C +
-            std::min(ring_slots, s.kk + neigh_max);
+  s.width = c.cache->sink_frames() * nb + (p.use_memory ? (memory_by_score ? s.mk : M) : 0) + c.C + std::min(ring_slots, s.kk + neigh_max);
   return s;
+}
+
+// The top `k` of `candidates` ([H, N]) per query block by pooled q . pooled k, as a mask [H, Qb, N].
+at::Tensor top_by_score(const PlanContext& c, const at::Tensor& candidates, int64_t k) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(candidates.logical_not().unsqueeze(1), ninf);
+  const at::Tensor top = std::get<1>(at::topk(score, k, 2));
+  return at::zeros({c.valid.size(0), c.qpool.size(1), c.N}, c.valid.options()).scatter_(2, top, true) & candidates.unsqueeze(1);
 }
 
 }  // namespace
@@ -47,18 +61,17 @@ SparseForcingSets sparse_forcing_sets(const PlanContext& c, const SparseForcingP
 Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p) {
   if (!c.qblocks.defined() || !sparse_forcing_kernels_eligible(c.qblocks)) return plan_sparse_forcing_torch(c, p);
   const SparseForcingSets s = sparse_forcing_sets(c, p);
+  // The block top-k kernel takes one candidate set; memory chosen by score is a second one.
+  if (s.mem.defined()) return plan_sparse_forcing_torch(c, p);
   Plan plan = plan_topk_kernel(c.qblocks, c.kpool, s.win, s.fixed, s.kk, std::min(s.width, c.N));
   return plan.index.defined() ? plan : plan_sparse_forcing_torch(c, p);
 }
 
 Plan plan_sparse_forcing_torch(const PlanContext& c, const SparseForcingParams& p) {
-  const int64_t H = c.valid.size(0), Q = c.qpool.size(1);
-  const float ninf = -std::numeric_limits<float>::infinity();
   const SparseForcingSets s = sparse_forcing_sets(c, p);
-  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(s.win.logical_not().unsqueeze(1), ninf);
-  const at::Tensor top = std::get<1>(at::topk(score, s.kk, 2));
-  const at::Tensor topmask = at::zeros({H, Q, c.N}, c.valid.options()).scatter_(2, top, true) & s.win.unsqueeze(1);
-  return plan_from_mask(s.fixed | topmask, s.width);
+  at::Tensor keep = s.fixed | top_by_score(c, s.win, s.kk);
+  if (s.mem.defined()) keep = keep | top_by_score(c, s.mem, s.mk);
+  return plan_from_mask(keep, s.width);
 }
 
 void sparse_forcing_evict_blocks(PagedKVCache& cache, int64_t base, int64_t n, const SparseForcingParams& p,

@@ -20,6 +20,8 @@ void NeuralWorldParams::validate() const {
   if (device != "auto" && device != "cpu" && device != "cuda")
     throw std::invalid_argument("neural world: device '" + device + "' is not one of auto, cpu, cuda");
   if (context_frames < -1) throw std::invalid_argument("neural world: context_frames must be >= -1");
+  if (memory_slots < -1 || memory_slots > kMaxMemorySlots)
+    throw std::invalid_argument("neural world: memory_slots must be in [-1, " + std::to_string(kMaxMemorySlots) + "], got " + std::to_string(memory_slots));
   if (sample_steps < 0 || sample_steps > 64) throw std::invalid_argument("neural world: sample_steps must be in [0, 64]");
   if (!valid_sample_shift(sample_shift))
     throw std::invalid_argument("neural world: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
@@ -113,7 +115,7 @@ NeuralWorld::NeuralWorld(const NeuralWorldParams& params) : impl_(std::make_uniq
   if (params.context_frames > 0 && params.context_frames % F != 0)
     throw std::invalid_argument("neural world: context_frames " + std::to_string(params.context_frames) +
                                 " must be a multiple of the model's chunk_frames " + std::to_string(F));
-  m.rollout = std::make_unique<engine::Rollout>(*m.model, m.method, m.device, m.dtype, params.recall_every);
+  m.rollout = std::make_unique<engine::Rollout>(*m.model, m.method, m.device, m.dtype, params.recall_every, params.memory_slots);
   reset(0);
 }
 

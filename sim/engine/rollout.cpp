@@ -8,7 +8,7 @@
 namespace sw::engine {
 
 Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
-                 int recall_every)
+                 int recall_every, int memory_slots)
     : model_(model), device_(device), dtype_(dtype) {
   const model::ModelConfig& c = model.config;
   attn::CacheParams cp;
@@ -19,7 +19,7 @@ Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at:
   cp.chunk_frames = c.chunk_frames;
   cp.sink_frames = c.sink_frames;
   cp.window_frames = c.window_frames;
-  cp.memory_slots = c.memory_slots;
+  cp.memory_slots = memory_slots >= 0 ? memory_slots : c.memory_slots;
   cp.dtype = dtype;
   cp.device = device;
   cp.recall_every = recall_every;

@@ -21,8 +21,10 @@ double sampler_level(int step, int steps, double shift);
 // walks t from 1 to 0 in `steps` Euler steps (at sampler_level).
 class Rollout {
  public:
+  // memory_slots: persistent memory blocks per head and layer (sparse-forcing's store); -1: the
+  // model config's. A cache shape, fixed for the rollout's life.
   Rollout(model::WorldModel& model, const attn::MethodConfig& method, at::Device device, at::ScalarType dtype,
-          int recall_every);
+          int recall_every, int memory_slots = -1);
   void reset();
   void set_method(const attn::MethodConfig& m);
   // Frames enter the cache at noise level `sigma` (0: clean, the default): the committed latents

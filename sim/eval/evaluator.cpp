@@ -45,6 +45,8 @@ void EvalParams::validate() const {
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
   if (!(recall_seconds >= 0)) throw std::invalid_argument("eval: recall_seconds must be >= 0");
+  if (memory_slots < -1 || memory_slots > kMaxMemorySlots)
+    throw std::invalid_argument("eval: memory_slots must be in [-1, " + std::to_string(kMaxMemorySlots) + "], got " + std::to_string(memory_slots));
   if (std::find(kRevisitAgents.begin(), kRevisitAgents.end(), revisit_agent) == kRevisitAgents.end())
     throw std::invalid_argument("eval: revisit agent '" + revisit_agent + "' is not out_and_back or look_back");
   if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
@@ -144,7 +146,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     const at::Tensor acts = at::from_blob(a.data(), {T, 5}, at::kFloat).clone();
     const at::Tensor z = m->tokenizer->encode(rgb);
     const std::vector<uint8_t> reconstructed = model::frames_to_rgb8(m->tokenizer->decode(z));
-    engine::Rollout roll(*m, mc, dev, dtype, 0);
+    engine::Rollout roll(*m, mc, dev, dtype, 0, p.memory_slots);
     roll.set_context_noise(p.context_noise, seed);
     roll.set_sample_shift(p.sample_shift);
     roll.set_action_guidance(p.action_guidance);
@@ -195,6 +197,7 @@ LockstepResult lockstep(bool on_gpu, const EvalParams& p, const std::string& met
   np.action_guidance = p.action_guidance;
   np.history_guidance = p.history_guidance;
   np.context_noise = p.context_noise;
+  np.memory_slots = p.memory_slots;
   np.method = p.method_config(method);
   NeuralWorld world(np);
   world.reset(seed);
@@ -257,7 +260,7 @@ RecallResult memory_recall(const EvalParams& p, const std::string& method, at::D
   ReferenceWorld truth(wp);
   truth.reset(seed);
   auto agent = make_agent(p.revisit_agent, seed);
-  engine::Rollout roll(*m, p.method_config(method), dev, dtype, 0);
+  engine::Rollout roll(*m, p.method_config(method), dev, dtype, 0, p.memory_slots);
   roll.set_context_noise(p.context_noise, seed);
   roll.set_sample_shift(p.sample_shift);
   roll.set_action_guidance(p.action_guidance);
@@ -354,6 +357,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   EvalReport report;
   report.horizons_s = p.horizons_s;
   report.revisit_agent = p.revisit_agent;
+  report.memory_slots = p.memory_slots >= 0 ? p.memory_slots : model::read_model_info(p.model_path).config.memory_slots;
   report.attention = p.attention;
   report.sample_steps = p.sample_steps ? p.sample_steps : model::read_model_info(p.model_path).config.sample_steps;
   report.sample_shift = p.sample_shift;
@@ -450,6 +454,8 @@ std::string EvalReport::json() const {
   j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}, {"action_guidance", action_guidance}, {"history_guidance", history_guidance}};
   const attn::SparseForcingParams& sf = attention.sparse_forcing;
   j["sparse_forcing"] = {{"top_k", sf.top_k},
+                         {"memory_slots", memory_slots},
+                         {"memory_top_k", sf.memory_top_k},
                          {"neighbour_frames", sf.neighbour_frames},
                          {"use_memory", sf.use_memory},
                          {"merge_threshold", sf.merge_threshold},

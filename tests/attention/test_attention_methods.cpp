@@ -267,6 +267,42 @@ TEST(Methods, SparseForcingMaxCountBoundsMemoryCounts) {
   EXPECT_THROW(mc.sparse_forcing.validate(), std::invalid_argument);
 }
 
+// memory_top_k: each query block keeps that many memory blocks (the best by pooled score), not
+// every slot; at or above the slot count it is the all-slots plan, to the bit.
+TEST(Methods, SparseForcingMemoryTopKKeepsThatManyMemoryBlocks) {
+  CacheParams p = test::small_params(4, 4);
+  p.memory_slots = 4;
+  MethodConfig all = test::config(Method::SparseForcing), few = all, every = all;
+  all.sparse_forcing.merge_threshold = few.sparse_forcing.merge_threshold = every.sparse_forcing.merge_threshold = 0.0;
+  few.sparse_forcing.memory_top_k = 2;
+  every.sparse_forcing.memory_top_k = p.memory_slots;
+  LayerAttention a(p, all), b(p, few), e(p, every);
+  for (int chunk = 0; chunk < 8; ++chunk) {
+    const test::Chunk c = test::random_chunk(p, 1200 + chunk);
+    const at::Tensor out_all = a.attend(c.q, c.k, c.v, true), out_few = b.attend(c.q, c.k, c.v, true), out_every = e.attend(c.q, c.k, c.v, true);
+    EXPECT_EQ(rel_err(out_every, out_all), 0.0) << "chunk " << chunk;
+    // Memory slots kept per (head, query block), from each plan's valid entries.
+    auto memory_kept = [&](LayerAttention& layer) {
+      auto& impl = layer.impl();
+      const at::Tensor idx = impl.last_plan.index, cnt = impl.last_plan.count;
+      const at::Tensor used = at::arange(idx.size(2)).view({1, 1, -1}).lt(cnt.unsqueeze(-1));
+      const int64_t mb = impl.cache.memory_base();
+      return (idx.ge(mb) & idx.lt(mb + p.memory_slots) & used).sum(2);  // [H, Qb]
+    };
+    const at::Tensor filled = a.impl().cache.valid().narrow(1, a.impl().cache.memory_base(), p.memory_slots).sum(1);  // [H]
+    if (chunk >= 4) {  // the memory is full by then (3 frames evicted per 2-frame chunk from chunk 2 on)
+      ASSERT_EQ(filled.min().item<int64_t>(), p.memory_slots);
+      EXPECT_EQ(memory_kept(a).min().item<int64_t>(), p.memory_slots);
+      EXPECT_EQ(memory_kept(b).max().item<int64_t>(), 2);
+      EXPECT_EQ(memory_kept(b).min().item<int64_t>(), 2);
+      EXPECT_GT(rel_err(out_few, out_all), 1e-4) << "chunk " << chunk;
+      EXPECT_LT(b.stats().density, a.stats().density);
+    }
+  }
+  few.sparse_forcing.memory_top_k = -1;
+  EXPECT_THROW(few.sparse_forcing.validate(), std::invalid_argument);
+}
+
 TEST(Methods, RejectsBadInputsWithOneLine) {
   CacheParams p = test::small_params();
   LayerAttention layer(p, test::config(Method::Dense));

@@ -60,6 +60,10 @@ struct SparseForcingParams {
   int64_t neighbour_frames = 1;    // most recent frames whose nearby blocks are always kept
   int64_t neighbour_radius = 1;    // in blocks (Chebyshev distance on the block grid)
   bool use_memory = true;          // attend to and update the persistent memory
+  // Memory blocks kept per query block, by pooled q . pooled k, as the training mask picks the
+  // older blocks it attends to (0: every memory slot, always). Attending to every slot of a
+  // larger memory measured worse recall than a 16-slot one (docs/BENCHMARKS.md, session 11).
+  int64_t memory_top_k = 0;
   double salience_decay = 0.9;     // per committed chunk; salience = decayed attention mass received
   double preserve_min_mass = 0.0;  // an evicted block needs at least this salience to be preserved
   double merge_threshold = 0.5;    // cosine(pooled k) at or above which a block is merged, else dropped

@@ -58,6 +58,7 @@ struct EvalParams {
   double action_guidance = 1.0;               // guidance on the actions (NeuralWorldParams)
   double history_guidance = 1.0;              // guidance on the history (NeuralWorldParams)
   double context_noise = 0.1;                 // noise level of committed frames (NeuralWorldParams)
+  int memory_slots = -1;                      // sparse-forcing's memory store (NeuralWorldParams; -1: the model's)
   // Knobs of every method (the `method` field is ignored: each of `methods` runs with these).
   attn::MethodConfig attention;
   // Frames (after the context) of the first rollout kept for side-by-side strips; those beyond
@@ -104,6 +105,7 @@ struct MethodResult {
 struct EvalReport {
   std::vector<double> horizons_s;
   std::string revisit_agent;     // EvalParams::revisit_agent
+  int memory_slots = 0;          // the memory store every method ran with (the model's when -1 was asked)
   attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
   int sample_steps = 0;          // sampler steps every method ran with (the model's when 0 was asked)
   double sample_shift = 1.0;

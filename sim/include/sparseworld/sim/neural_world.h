@@ -25,6 +25,8 @@ inline bool valid_action_guidance(double w) { return w >= 0 && w <= kMaxActionGu
 constexpr double kMaxHistoryGuidance = 10.0;
 inline bool valid_history_guidance(double w) { return w >= 0 && w <= kMaxHistoryGuidance; }
 
+inline constexpr int kMaxMemorySlots = 1024;  // the memory-update kernel's limit (M <= 1024)
+
 struct NeuralWorldParams {
   std::string model_path;
   std::string device = "auto";  // auto (cuda when available), cpu, cuda
@@ -40,6 +42,9 @@ struct NeuralWorldParams {
   double history_guidance = 1.0;
   double context_noise = 0.1;   // noise level frames are committed at (match train --context-noise)
   int recall_every = 0;         // measure attention recall against dense every N chunks (0: never)
+  // Persistent memory blocks per head and layer (sparse-forcing's store), -1: the model config's;
+  // in [-1, kMaxMemorySlots]. Larger stores pay off with method.sparse_forcing.memory_top_k.
+  int memory_slots = -1;
   attn::MethodConfig method;    // dense unless set
   void validate() const;        // throws std::invalid_argument naming the field
 };
