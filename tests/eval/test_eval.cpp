@@ -82,7 +82,7 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
     return nlohmann::json::parse(f);
   };
   const nlohmann::json base = run("", "base");
-  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25 --recall-seconds 0.5", "knobs");
+  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25 --recall-seconds 0.5 --memory-slots 8 --sf-memory-top-k 2", "knobs");
   EXPECT_EQ(base["sampler"]["steps"], 2) << "the tiny config's own sample_steps";
   EXPECT_DOUBLE_EQ(base["sampler"]["shift"].get<double>(), 1.0);
   EXPECT_EQ(knobs["sampler"]["steps"], 3);
@@ -97,6 +97,10 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
   EXPECT_EQ(knobs["sparse_forcing"]["use_memory"], false);
   EXPECT_DOUBLE_EQ(knobs["sparse_forcing"]["merge_threshold"].get<double>(), 0.9);
   EXPECT_DOUBLE_EQ(knobs["sparse_forcing"]["max_count"].get<double>(), 16);
+  EXPECT_EQ(base["sparse_forcing"]["memory_slots"], 4) << "the tiny config's own";
+  EXPECT_EQ(base["sparse_forcing"]["memory_top_k"], 0);
+  EXPECT_EQ(knobs["sparse_forcing"]["memory_slots"], 8);
+  EXPECT_EQ(knobs["sparse_forcing"]["memory_top_k"], 2);
   // Keeping 1 window block instead of 8 and no memory attends to fewer blocks over the 12-s
   // out-and-back rollout (an untrained model's frames are flat either way, so density is the check).
   const double d_base = base["methods"][0]["attention_density"].get<double>(), d_knobs = knobs["methods"][0]["attention_density"].get<double>();
@@ -152,6 +156,9 @@ TEST(Eval, BadArgumentsNamed) {
       EXPECT_NE(r.output.find(std::string(flag) + ": '" + bad + "' is not in (0, inf)"), std::string::npos) << r.output;
     }
   }
+  r = run_cli("eval --model x --memory-slots 5000 --out /tmp/sw_eval_bad");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--memory-slots"), std::string::npos) << r.output;
   r = run_cli("eval --model x --revisit-agent explorer --out /tmp/sw_eval_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--revisit-agent"), std::string::npos) << r.output;
