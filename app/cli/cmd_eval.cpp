@@ -77,7 +77,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--revisit-agent", o->params.revisit_agent,
                   "Who walks the revisit and recall runs: out_and_back (retraces a route) or look_back (turns away and back in place)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"out_and_back", "look_back"}));
+      ->check(CLI::IsMember(eval::revisit_agent_names()));
   cmd->add_option("--device", o->params.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--steps", o->params.sample_steps, "Sampling steps (0: the model's)")->capture_default_str()->check(CLI::Range(0, 64));
   cmd->add_option("--sample-shift", o->params.sample_shift, "Sampler timestep shift (1: uniform steps; > 1: more steps at high noise)")

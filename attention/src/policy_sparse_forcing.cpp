@@ -48,11 +48,11 @@ SparseForcingSets sparse_forcing_sets(const PlanContext& c, const SparseForcingP
   return s;
 }
 
-// The top `k` of `candidates` ([H, N]) per query block by pooled q . pooled k, as a mask [H, Qb, N].
-at::Tensor top_by_score(const PlanContext& c, const at::Tensor& candidates, int64_t k) {
+// The top `k` of `candidates` ([H, N]) per query block by `score` ([H, Qb, N], pooled q . pooled
+// k), as a mask [H, Qb, N].
+at::Tensor top_by_score(const PlanContext& c, const at::Tensor& score, const at::Tensor& candidates, int64_t k) {
   const float ninf = -std::numeric_limits<float>::infinity();
-  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2)).masked_fill(candidates.logical_not().unsqueeze(1), ninf);
-  const at::Tensor top = std::get<1>(at::topk(score, k, 2));
+  const at::Tensor top = std::get<1>(at::topk(score.masked_fill(candidates.logical_not().unsqueeze(1), ninf), k, 2));
   return at::zeros({c.valid.size(0), c.qpool.size(1), c.N}, c.valid.options()).scatter_(2, top, true) & candidates.unsqueeze(1);
 }
 
@@ -69,8 +69,9 @@ Plan plan_sparse_forcing(const PlanContext& c, const SparseForcingParams& p) {
 
 Plan plan_sparse_forcing_torch(const PlanContext& c, const SparseForcingParams& p) {
   const SparseForcingSets s = sparse_forcing_sets(c, p);
-  at::Tensor keep = s.fixed | top_by_score(c, s.win, s.kk);
-  if (s.mem.defined()) keep = keep | top_by_score(c, s.mem, s.mk);
+  const at::Tensor score = at::matmul(c.qpool, c.kpool.transpose(1, 2));  // once for window and memory
+  at::Tensor keep = s.fixed | top_by_score(c, score, s.win, s.kk);
+  if (s.mem.defined()) keep = keep | top_by_score(c, score, s.mem, s.mk);
   return plan_from_mask(keep, s.width);
 }
 

@@ -8,7 +8,6 @@
 #include <torch/cuda.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -29,10 +28,13 @@ constexpr int kTeacherChunks = 8;                     // chunks per teacher-forc
 constexpr double kDriftMargin = 0.15;                 // of the truth's mean-luma range, each side
 constexpr int kTeacherWarmup = 40;                    // agent frames before a teacher-forced clip
 constexpr uint64_t kRevisitSeed = kHeldOutSeedBase + 200;  // world and agent of the revisit and recall runs
-// The agents that mark frames as revisits (Agent::revisiting).
-const std::array<std::string, 2> kRevisitAgents = {"out_and_back", "look_back"};
 
 }  // namespace
+
+const std::vector<std::string>& revisit_agent_names() {
+  static const std::vector<std::string> names = {"out_and_back", "look_back"};
+  return names;
+}
 
 void EvalParams::validate() const {
   if (model_path.empty()) throw std::invalid_argument("eval: --model is required");
@@ -47,7 +49,8 @@ void EvalParams::validate() const {
   if (!(recall_seconds >= 0)) throw std::invalid_argument("eval: recall_seconds must be >= 0");
   if (memory_slots < -1 || memory_slots > kMaxMemorySlots)
     throw std::invalid_argument("eval: memory_slots must be in [-1, " + std::to_string(kMaxMemorySlots) + "], got " + std::to_string(memory_slots));
-  if (std::find(kRevisitAgents.begin(), kRevisitAgents.end(), revisit_agent) == kRevisitAgents.end())
+  const auto& agents = revisit_agent_names();
+  if (std::find(agents.begin(), agents.end(), revisit_agent) == agents.end())
     throw std::invalid_argument("eval: revisit agent '" + revisit_agent + "' is not out_and_back or look_back");
   if (!valid_sample_shift(sample_shift)) throw std::invalid_argument("eval: sample_shift must be in (0, 100], got " + std::to_string(sample_shift));
   if (!valid_action_guidance(action_guidance))
@@ -356,10 +359,11 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   const at::ScalarType dtype = on_gpu ? at::kBFloat16 : at::kFloat;
   EvalReport report;
   report.horizons_s = p.horizons_s;
+  const model::ModelConfig config = model::read_model_info(p.model_path).config;
   report.revisit_agent = p.revisit_agent;
-  report.memory_slots = p.memory_slots >= 0 ? p.memory_slots : model::read_model_info(p.model_path).config.memory_slots;
+  report.memory_slots = p.memory_slots >= 0 ? p.memory_slots : config.memory_slots;
   report.attention = p.attention;
-  report.sample_steps = p.sample_steps ? p.sample_steps : model::read_model_info(p.model_path).config.sample_steps;
+  report.sample_steps = p.sample_steps ? p.sample_steps : config.sample_steps;
   report.sample_shift = p.sample_shift;
   report.action_guidance = p.action_guidance;
   report.history_guidance = p.history_guidance;

@@ -41,6 +41,9 @@ bool action_visible(const PlayerState& before, const PlayerState& after, int cls
 int recover_action_class(ReferenceWorld& world, const PlayerState& before, float use, const uint8_t* frame);
 inline constexpr int kActionCandidates = 7;
 
+// The agents whose Agent::revisiting() marks frames, so they can walk the revisit and recall runs.
+const std::vector<std::string>& revisit_agent_names();
+
 struct EvalParams {
   std::string model_path;
   std::vector<std::string> methods = {"dense", "window", "sparse-forcing", "light-forcing", "tempcache"};
