@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One device call that trains a candidate model from the shipped one and runs the evals that decide
+# whether it ships, inside the device's 10-minute command limit. The device machine starts bare and
+# anything not brought back is lost with it (and a new session's checkout has no ignored folders):
+# so build, train and measure happen in one call, and the shards come back for shipping.
+#   1. builds the core CLI (no SDL2/Vulkan/FFmpeg) unless build/gpu/sparseworld exists (warm machine);
+#   2. `train --init` the shipped model for TRAIN_SECONDS with TRAIN_ARGS (diffusion forcing);
+#   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s with the 60-s revisit, its 300-s drift,
+#      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
+#   4. prints scripts/eval_summary.py's table; OUT gets the shards (OUT/model), loss.csv, eval.tgz.
+# Setup (here, on Debian 12): scripts/gpu_deps.sh .deps, and ignore .deps in .git/info/exclude;
+# then device `run` with carry [".deps"]: `OUT_DIR=$OUT scripts/gpu_train_eval.sh`.
+# Test: run it; every stage prints its seconds, and a stage that fails says which.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+elapsed() { echo $(($(date +%s) - start)); }
+out=${OUT_DIR:?set OUT_DIR to the folder that comes back, the device \$OUT}
+deps=${DEPS:-.deps}
+train_seconds=${TRAIN_SECONDS:-230}
+budget=${BUDGET:-585}  # seconds for the whole script: the evals get what training leaves
+train_args=${TRAIN_ARGS:---stages df --df-steps 900 --batch 8 --clip-frames 32 --lr 1.5e-4 --warmup 30 --ema-decay 0.995}
+run_dir=${RUN_DIR:-/tmp/candidate}
+base_model=${BASE_MODEL:-assets/model-00001-of-00002.safetensors}
+device=${DEVICE:-cuda}  # cpu: a local smoke test of this script with a tiny BASE_MODEL
+sw=$PWD/build/gpu/sparseworld
+
+if [[ ! -x $sw ]]; then
+  [[ -d $deps ]] || { echo "gpu_train_eval.sh: no '$deps' folder of .deb files (scripts/gpu_deps.sh makes it)" >&2; exit 1; }
+  mkdir -p /tmp/deps && for f in "$deps"/*.deb; do dpkg -x "$f" /tmp/deps; done
+  if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then export PATH=/usr/local/cuda/bin:$PATH; fi
+  torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)') || { echo "gpu_train_eval.sh: python3 cannot import torch" >&2; exit 1; }
+  cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSW_PLAYER=OFF -DCMAKE_PREFIX_PATH="/tmp/deps/usr;$torch_prefix" \
+    -DCMAKE_CUDA_ARCHITECTURES="${SW_CUDA_ARCHITECTURES:-90}" >/tmp/configure.log 2>&1 || { tail -20 /tmp/configure.log; exit 1; }
+  cmake --build build/gpu -j "$(nproc)" --target sparseworld >/tmp/build.log 2>&1 || { grep -m5 -A5 error /tmp/build.log; exit 1; }
+  echo "build: done at $(elapsed) s"
+fi
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
+
+# shellcheck disable=SC2086  # train_args is a list of flags
+"$sw" train --init "$base_model" --out "$run_dir" --device "$device" $train_args --time-limit "$train_seconds" --data-threads "$(($(nproc) - 2))" \
+  >"$out/train.log" 2>&1
+rc=$?
+tr '\r' '\n' <"$out/train.log" | grep -v '^\s*$' | tail -3
+echo "train: rc $rc at $(elapsed) s"
+[[ $rc -eq 0 ]] || exit 1
+mkdir -p "$out/model" && cp "$run_dir"/model*.safetensors "$out/model/" && cp "$run_dir/loss.csv" "$run_dir/loss.png" "$out/"
+model=$run_dir/model-00001-of-00002.safetensors
+[[ -f $model ]] || model=$run_dir/model.safetensors
+
+eval_seconds=$((budget - $(elapsed)))
+echo "evals: $eval_seconds s"
+eval_dir=$run_dir/eval && mkdir -p "$eval_dir"
+ev() {  # name, then eval flags
+  local name=$1
+  shift
+  timeout "$eval_seconds" "$sw" eval --model "$model" --device "$device" --out "$eval_dir/$name" "$@" >"$eval_dir/$name.log" 2>&1 &
+}
+ev sf --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.1 --revisit-seconds 60
+ev sf_drift300 --seeds 1 --methods sparse-forcing --horizons 1 --drift-seconds 300 --revisit-seconds 0.1
+ev window --seeds 1 --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
+ev teacher4 --seeds 4 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
+wait
+for name in sf sf_drift300 window teacher4; do
+  [[ -f $eval_dir/$name/eval.json ]] || { echo "eval $name: no eval.json (timed out or failed):"; tail -3 "$eval_dir/$name.log"; }
+done
+(cd "$eval_dir" && tar czf "$out/eval.tgz" ./*.log ./*/*.json ./*/*.png 2>/dev/null)
+python3 scripts/eval_summary.py "$eval_dir"/*/eval.json
+echo "total: $(elapsed) s"
