@@ -25,6 +25,11 @@ run_dir=${RUN_DIR:-/tmp/candidate}
 base_model=${BASE_MODEL:-assets/model-00001-of-00002.safetensors}
 device=${DEVICE:-cuda}  # cpu: a local smoke test of this script with a tiny BASE_MODEL
 sw=$PWD/build/gpu/sparseworld
+# train resumes a checkpoint in its --out: a finished run there would "train" for 0 steps.
+if [[ -e $run_dir && -z ${RESUME:-} ]]; then
+  echo "gpu_train_eval.sh: RUN_DIR '$run_dir' exists (a warm machine's earlier run): set RUN_DIR to a new folder, or RESUME=1 to resume it" >&2
+  exit 1
+fi
 
 if [[ ! -x $sw ]]; then
   [[ -d $deps ]] || { echo "gpu_train_eval.sh: no '$deps' folder of .deb files (scripts/gpu_deps.sh makes it)" >&2; exit 1; }
