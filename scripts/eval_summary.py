@@ -42,8 +42,8 @@ def rows(path):
                    f" (truth {fmt(d['truth_mean_range'][0], 1)}-{fmt(d['truth_mean_range'][1], 1)})"
                    f" std min {fmt(d['std_min'], 1)} ({fmt(d['truth_std_min'], 1)}) motion {fmt(d['motion'], 1)} ({fmt(d['truth_motion'], 1)})"
                    f" | {fmt(m['ms_per_chunk'], 1)} ms/chunk")
-        except (KeyError, TypeError, IndexError) as e:
-            raise SystemExit(f"eval_summary.py: '{path}': method entry lacks {e}")
+        except (KeyError, TypeError, IndexError, ValueError) as e:
+            raise SystemExit(f"eval_summary.py: '{path}': a method entry is missing or has a bad field: {e!r}")
 
 
 def main(argv):

@@ -25,6 +25,10 @@ run_dir=${RUN_DIR:-/tmp/candidate}
 base_model=${BASE_MODEL:-assets/model-00001-of-00002.safetensors}
 device=${DEVICE:-cuda}  # cpu: a local smoke test of this script with a tiny BASE_MODEL
 sw=$PWD/build/gpu/sparseworld
+for var in TRAIN_SECONDS BUDGET DRIFT_SECONDS; do
+  val=${!var:-1}
+  [[ $val =~ ^[0-9]+$ && $val -gt 0 ]] || { echo "gpu_train_eval.sh: $var='$val' is not a whole number of seconds > 0" >&2; exit 1; }
+done
 # train resumes a checkpoint in its --out: a finished run there would "train" for 0 steps.
 if [[ -e $run_dir && -z ${RESUME:-} ]]; then
   echo "gpu_train_eval.sh: RUN_DIR '$run_dir' exists (a warm machine's earlier run): set RUN_DIR to a new folder, or RESUME=1 to resume it" >&2
@@ -56,6 +60,7 @@ model=$run_dir/model-00001-of-00002.safetensors
 
 eval_seconds=$((budget - $(elapsed)))
 echo "evals: $eval_seconds s"
+((eval_seconds > 0)) || { echo "gpu_train_eval.sh: no time left for the evals: BUDGET=$budget s is spent (raise BUDGET or lower TRAIN_SECONDS)" >&2; exit 1; }
 eval_dir=$run_dir/eval && mkdir -p "$eval_dir"
 ev() {  # name, then eval flags
   local name=$1
