@@ -29,6 +29,9 @@ def rows(path):
     if not isinstance(report, dict) or not isinstance(report.get("methods"), list):
         raise SystemExit(f"eval_summary.py: '{path}': no 'methods' list (not an eval.json?)")
     horizons = report.get("horizons_s", [])
+    # Older eval.json files lack the run lengths: print '?' for them.
+    drift_s = report.get("drift_seconds")
+    drift_len = "?" if drift_s is None else f"{drift_s:g}s"
     name = os.path.basename(os.path.dirname(os.path.abspath(path))) or path
     for m in report["methods"]:
         try:
@@ -38,7 +41,7 @@ def rows(path):
             roll = " ".join(f"{h:g}s {fmt(p)}" for h, p in zip(horizons, psnr))
             yield (f"{name:14s} {m['method']:15s} tf {fmt(tf['psnr'])}/{fmt(tf['ssim'], 3)} (tok {fmt(tf['tokenizer_psnr'])})"
                    f" act {100 * m['action_accuracy']:.1f}% | {roll} | revisit {scored(m['revisit'])} recall {scored(m['recall'])}"
-                   f" | drift {'ok' if d['ok'] else 'FAIL'} mean {fmt(d['mean_range'][0], 1)}-{fmt(d['mean_range'][1], 1)}"
+                   f" | drift {drift_len} {'ok' if d['ok'] else 'FAIL'} mean {fmt(d['mean_range'][0], 1)}-{fmt(d['mean_range'][1], 1)}"
                    f" (truth {fmt(d['truth_mean_range'][0], 1)}-{fmt(d['truth_mean_range'][1], 1)})"
                    f" std min {fmt(d['std_min'], 1)} ({fmt(d['truth_std_min'], 1)}) motion {fmt(d['motion'], 1)} ({fmt(d['truth_motion'], 1)})"
                    f" | {fmt(m['ms_per_chunk'], 1)} ms/chunk")

@@ -8,6 +8,8 @@
 #   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s with the 60-s revisit, its drift over
 #      DRIFT_SECONDS (300; the check the shipped model passes),
 #      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
+#      with SF_ALT_FLAGS (e.g. "--sf-memory-distance 12") also sparse-forcing with those flags at
+#      1/5/20/60 s, the 60-s revisit and a 120-s drift (a knob tried on the same candidate);
 #   4. prints scripts/eval_summary.py's table; OUT gets the shards (OUT/model), loss.csv, eval.tgz.
 # Setup (here, on Debian 12): scripts/gpu_deps.sh .deps, and ignore .deps in .git/info/exclude;
 # then device `run` with carry [".deps"]: `OUT_DIR=$OUT scripts/gpu_train_eval.sh`.
@@ -71,8 +73,14 @@ ev sf --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.
 ev sf_drift --seeds 1 --methods sparse-forcing --horizons 1 --drift-seconds "${DRIFT_SECONDS:-300}" --revisit-seconds 0.1
 ev window --seeds 1 --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
 ev teacher4 --seeds 4 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
+names="sf sf_drift window teacher4"
+# shellcheck disable=SC2086  # SF_ALT_FLAGS is a list of flags
+if [[ -n ${SF_ALT_FLAGS:-} ]]; then
+  ev sf_alt --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60 $SF_ALT_FLAGS
+  names+=" sf_alt"
+fi
 wait
-for name in sf sf_drift window teacher4; do
+for name in $names; do
   [[ -f $eval_dir/$name/eval.json ]] || { echo "eval $name: no eval.json (timed out or failed):"; tail -3 "$eval_dir/$name.log"; }
 done
 (cd "$eval_dir" && tar czf "$out/eval.tgz" ./*.log ./*/*.json ./*/*.png 2>/dev/null)

@@ -117,6 +117,10 @@ Runner add_eval_command(CLI::App& app) {
             return v == 0 || v >= 1 ? std::string() : "'" + s + "' is not 0 (no cap) or a count >= 1";
           },
           "0 or >= 1"));
+  cmd->add_option("--sf-memory-distance", sf.memory_time_distance,
+                  "Sparse-forcing: frames before the generated chunk at which every memory key sits (0: at its own frame)")
+      ->capture_default_str()
+      ->check(whole_number_check(0, int64_t{1} << 20, "[0, 2^20]"));
   cmd->add_option("--sf-salience-decay", sf.salience_decay, "Sparse-forcing: per-chunk decay of a block's salience")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -10,12 +10,14 @@
 #include <string>
 
 #include "layer_impl.h"
+#include "time_shift.h"
 
 namespace sw::attn {
 
 LayerAttention::Impl::Impl(const CacheParams& cache_params, const MethodConfig& method)
     : cp(cache_params), cfg(method), g(make_geometry(cache_params)), cache(g, cache_params) {
   cfg.validate();
+  check_fits_cache(cfg);
   scale = 1.0 / std::sqrt(static_cast<double>(g.head_dim));
   if (cp.recall_every > 0) tracker = std::make_unique<RecallTracker>(g, at::TensorOptions().device(cp.device).dtype(cp.dtype));
   reset();
@@ -31,7 +33,15 @@ void LayerAttention::Impl::reset() {
   last_valid = last_kept = last_recall = at::Tensor();
   last_dense_pairs = 0;
   last_recall_chunk = -1;
+  memory_at_zero = at::Tensor();
+  memory_frame.reset();
   if (cfg.method == Method::TempCache) hyperplanes = make_hyperplanes(g, cfg.tempcache, cp.device);
+}
+
+void LayerAttention::Impl::check_fits_cache(const MethodConfig& m) const {
+  if (m.method == Method::SparseForcing && m.sparse_forcing.memory_time_distance > 0 && cp.rope_time_dims == 0)
+    throw std::invalid_argument("sparse_forcing.memory_time_distance = " + std::to_string(m.sparse_forcing.memory_time_distance) +
+                                ": needs the model's rotary time layout (CacheParams::rope_time_dims is 0)");
 }
 
 void LayerAttention::Impl::apply_pending() {
@@ -100,6 +110,10 @@ at::Tensor LayerAttention::Impl::attend(const at::Tensor& q, const at::Tensor& k
   check_input(q, "q");
   check_input(k, "k");
   check_input(v, "v");
+  if (moves_memory_in_time())
+    place_memory(cache.frames_seen - cfg.sparse_forcing.memory_time_distance);
+  else if (memory_at_zero.defined())
+    memory_to_origins();
   const int64_t F = g.chunk_frames, H = g.heads, C = g.chunk_blocks(), B = g.block;
   const at::Tensor qb = tokens_to_blocks(q, g, F), kb = tokens_to_blocks(k, g, F), vb = tokens_to_blocks(v, g, F);
   const PlanContext ctx = context(qb, kb);
@@ -131,7 +145,20 @@ void LayerAttention::Impl::evict_oldest() {
   const PagedKVCache::WindowFrame wf = cache.window.front();
   cache.window.pop_front();
   const int64_t base = cache.ring_slot(wf.ring);
-  if (cfg.method == Method::SparseForcing) {
+  if (cfg.method == Method::SparseForcing && memory_frame && moves_memory_in_time()) {
+    // The leaving frame's keys join the memory at the memory's frame, so merges compare and
+    // average content, not content plus age. Slots the eviction rewrote get their frame-0 keys anew.
+    const int64_t H = g.heads, mb = cache.memory_base(), M = cache.memory_slots();
+    at::Tensor leaving = cache.k.narrow(1, base, nb);
+    leaving.copy_(shift_time(leaving, *memory_frame - wf.frame, cp.rope_time_dims, cp.rope_theta));
+    cache.refresh_kpool(base, nb);
+    const at::Tensor before = cache.k.narrow(1, mb, M).clone();
+    sparse_forcing_evict_blocks(cache, base, nb, cfg.sparse_forcing, tracker.get(), counters);
+    const at::Tensor after = cache.k.narrow(1, mb, M);
+    const at::Tensor rewritten = after.ne(before).flatten(2).any(2).view({H, M, 1, 1});
+    memory_at_zero = at::where(rewritten, shift_time(after, -*memory_frame, cp.rope_time_dims, cp.rope_theta),
+                               memory_at_zero);
+  } else if (cfg.method == Method::SparseForcing) {
     sparse_forcing_evict_blocks(cache, base, nb, cfg.sparse_forcing, tracker.get(), counters);
   } else {
     counters.dropped_blocks.add_(cache.valid().narrow(1, base, nb).sum());
@@ -140,6 +167,35 @@ void LayerAttention::Impl::evict_oldest() {
   if (tracker) tracker->drop_slots(base, nb);
   cache.free_ring.push_back(wf.ring);
   std::sort(cache.free_ring.begin(), cache.free_ring.end(), std::greater<int64_t>());
+}
+
+bool LayerAttention::Impl::moves_memory_in_time() const {
+  return cfg.method == Method::SparseForcing && cfg.sparse_forcing.use_memory && cfg.sparse_forcing.memory_time_distance > 0 &&
+         cache.memory_slots() > 0;
+}
+
+at::Tensor LayerAttention::Impl::memory_origin_frames() const {
+  const at::Tensor origin = cache.origin.narrow(1, cache.memory_base(), cache.memory_slots());
+  return at::where(origin.ge(0), origin.div(g.blocks_per_frame, "floor"), at::zeros_like(origin));
+}
+
+void LayerAttention::Impl::place_memory(int64_t frame) {
+  const int64_t mb = cache.memory_base(), M = cache.memory_slots();
+  at::Tensor mem_k = cache.k.narrow(1, mb, M);
+  // First use, or switched on mid-rollout: each slot's keys sit at the frame their content came from.
+  if (!memory_at_zero.defined()) memory_at_zero = shift_time(mem_k, memory_origin_frames().neg(), cp.rope_time_dims, cp.rope_theta);
+  if (memory_frame == frame) return;
+  mem_k.copy_(shift_time(memory_at_zero, frame, cp.rope_time_dims, cp.rope_theta));
+  cache.refresh_kpool(mb, M);
+  memory_frame = frame;
+}
+
+void LayerAttention::Impl::memory_to_origins() {
+  const int64_t mb = cache.memory_base(), M = cache.memory_slots();
+  cache.k.narrow(1, mb, M).copy_(shift_time(memory_at_zero, memory_origin_frames(), cp.rope_time_dims, cp.rope_theta));
+  cache.refresh_kpool(mb, M);
+  memory_at_zero = at::Tensor();
+  memory_frame.reset();
 }
 
 void LayerAttention::Impl::commit(const at::Tensor& kb, const at::Tensor& vb, const at::Tensor& chunk_mass) {
@@ -202,6 +258,7 @@ at::Tensor LayerAttention::attend(const at::Tensor& q, const at::Tensor& k, cons
 }
 void LayerAttention::set_method(const MethodConfig& method) {
   method.validate();
+  impl_->check_fits_cache(method);
   impl_->pending = method;
 }
 void LayerAttention::reset() { impl_->reset(); }

@@ -21,6 +21,7 @@ struct LayerAttention::Impl {
   LayerStats stats() const;
   // The plan inputs of a chunk (public so the gpu tests can build both sparse-forcing plans).
   PlanContext context(const at::Tensor& qb, const at::Tensor& kb) const;
+  void check_fits_cache(const MethodConfig& m) const;  // throws std::invalid_argument naming the field
 
   CacheParams cp;
   MethodConfig cfg;
@@ -42,12 +43,23 @@ struct LayerAttention::Impl {
   at::Tensor last_recall;     // float scalar or undefined
   int64_t last_recall_chunk = -1;
 
+  // Sparse-forcing's memory_time_distance: the memory's keys with their time rotation taken out
+  // ([H, M, B, D] float32, all at frame 0; undefined while memory keys sit at their own frames),
+  // and the frame cache.k's memory keys are rotated to now (frames may be negative early on).
+  // Kept in float32 so that re-placing them every chunk does not accumulate rounding.
+  at::Tensor memory_at_zero;
+  std::optional<int64_t> memory_frame;
+
  private:
   void apply_pending();
   void check_input(const at::Tensor& t, const char* name) const;
   Plan build_plan(const PlanContext& c) const;
   void commit(const at::Tensor& kb, const at::Tensor& vb, const at::Tensor& chunk_mass);
   void evict_oldest();
+  bool moves_memory_in_time() const;
+  void place_memory(int64_t frame);   // memory keys to `frame` (from memory_at_zero)
+  void memory_to_origins();           // memory keys back to their origin frames (feature off)
+  at::Tensor memory_origin_frames() const;  // [H, M] frame of each slot's content (0 when empty)
 };
 
 }  // namespace sw::attn

@@ -45,6 +45,9 @@ void CacheParams::validate() const {
   if (window_frames < 1) reject("window_frames", window_frames, "must be at least 1");
   if (memory_slots < 0) reject("memory_slots", memory_slots, "must be at least 0");
   if (recall_every < 0) reject("recall_every", recall_every, "must be at least 0 (0: never)");
+  if (rope_time_dims < 0 || rope_time_dims > head_dim || rope_time_dims % 2)
+    reject("rope_time_dims", rope_time_dims, "must be even and in [0, head_dim = " + std::to_string(head_dim) + "]");
+  if (!std::isfinite(rope_theta) || rope_theta <= 1) reject("rope_theta", rope_theta, "must be finite and > 1");
   if (dtype != at::kFloat && dtype != at::kHalf && dtype != at::kBFloat16)
     reject("dtype", dtype, "must be Float, Half or BFloat16");
 }
@@ -54,6 +57,8 @@ void SparseForcingParams::validate() const {
   if (neighbour_frames < 0) reject("sparse_forcing.neighbour_frames", neighbour_frames, "must be at least 0");
   if (memory_top_k < 0) reject("sparse_forcing.memory_top_k", memory_top_k, "must be at least 0 (0: every memory slot)");
   if (neighbour_radius < 0) reject("sparse_forcing.neighbour_radius", neighbour_radius, "must be at least 0");
+  if (memory_time_distance < 0)
+    reject("sparse_forcing.memory_time_distance", memory_time_distance, "must be at least 0 (0: keys stay at their frame)");
   require_unit("sparse_forcing.salience_decay", salience_decay, true);
   if (!std::isfinite(preserve_min_mass) || preserve_min_mass < 0)
     reject("sparse_forcing.preserve_min_mass", preserve_min_mass, "must be finite and at least 0");

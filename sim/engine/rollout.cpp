@@ -23,6 +23,8 @@ Rollout::Rollout(model::WorldModel& model, const attn::MethodConfig& method, at:
   cp.dtype = dtype;
   cp.device = device;
   cp.recall_every = recall_every;
+  cp.rope_time_dims = model::rope_time_dims(c.head_dim());
+  cp.rope_theta = c.rope_theta;
   for (int i = 0; i < c.depth; ++i) layers_.emplace_back(cp, method);
   cache_params_ = cp;
 }

@@ -361,6 +361,10 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
   report.horizons_s = p.horizons_s;
   const model::ModelConfig config = model::read_model_info(p.model_path).config;
   report.revisit_agent = p.revisit_agent;
+  report.seeds = p.seeds;
+  report.drift_seconds = p.drift_seconds;
+  report.revisit_seconds = p.revisit_seconds;
+  report.recall_seconds = p.recall_seconds > 0 ? p.recall_seconds : p.revisit_seconds;
   report.memory_slots = p.memory_slots >= 0 ? p.memory_slots : config.memory_slots;
   report.attention = p.attention;
   report.sample_steps = p.sample_steps ? p.sample_steps : config.sample_steps;
@@ -455,6 +459,10 @@ std::string EvalReport::json() const {
   nlohmann::json j;
   j["horizons_s"] = horizons_s;
   j["revisit_agent"] = revisit_agent;
+  j["seeds"] = seeds;
+  j["drift_seconds"] = drift_seconds;
+  j["revisit_seconds"] = revisit_seconds;
+  j["recall_seconds"] = recall_seconds;
   j["sampler"] = {{"steps", sample_steps}, {"shift", sample_shift}, {"action_guidance", action_guidance}, {"history_guidance", history_guidance}};
   const attn::SparseForcingParams& sf = attention.sparse_forcing;
   j["sparse_forcing"] = {{"top_k", sf.top_k},
@@ -464,7 +472,8 @@ std::string EvalReport::json() const {
                          {"use_memory", sf.use_memory},
                          {"merge_threshold", sf.merge_threshold},
                          {"max_count", sf.max_count},
-                         {"salience_decay", sf.salience_decay}};
+                         {"salience_decay", sf.salience_decay},
+                         {"memory_time_distance", sf.memory_time_distance}};
   for (const auto& m : methods)
     j["methods"].push_back({{"method", m.method},
                             {"teacher_forced", {{"psnr", m.teacher_psnr}, {"ssim", m.teacher_ssim}, {"copy_previous_psnr", m.teacher_copy_psnr},

@@ -103,6 +103,8 @@ RopeSplit rope_split(int64_t head_dim) {
 }
 }  // namespace
 
+int64_t rope_time_dims(int64_t head_dim) { return rope_split(head_dim).t; }
+
 std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& c, int64_t frame0, int64_t frames) {
   const int64_t g = c.latent_grid(), hd = c.head_dim(), n = frames * g * g;
   const RopeSplit s = rope_split(hd);

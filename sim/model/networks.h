@@ -94,6 +94,9 @@ at::Tensor chunk_anchors(const at::Tensor& committed, int64_t chunk_frames, int6
 // Angles are computed in double from integer positions, so long rollouts keep precision.
 std::pair<at::Tensor, at::Tensor> rope_tables(const ModelConfig& c, int64_t frame0, int64_t frames);
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+// Dims of head_dim that rotate with the frame index: the first section of every head (what
+// attention needs to move cached keys in time, attn::CacheParams::rope_time_dims).
+int64_t rope_time_dims(int64_t head_dim);
 
 // Full-sequence block-causal attention in plain ops: tokens of frame i attend to frame j when
 // chunk(j) <= chunk(i). The reference that cached rollouts must reproduce.

@@ -9,6 +9,7 @@
 #include "executor.h"
 #include "geometry.h"
 #include "plan.h"
+#include "time_shift.h"
 
 namespace sw::attn {
 namespace {
@@ -86,6 +87,30 @@ TEST(GeometryTest, MostSquareTileAndRoundTrip) {
     const int64_t r = i / g.tile_w, c = i % g.tile_w;
     EXPECT_EQ(first[i].item<float>(), x[0][r * 4 + c][0].item<float>());
   }
+}
+
+// Rotations compose (a then b == a + b), keep norms, leave the spatial dims alone, and the time
+// dims move against the written-out rotate-half formula.
+TEST(TimeShiftTest, ComposesKeepsNormAndTouchesOnlyTimeDims) {
+  const int64_t H = 2, n = 3, B = 4, D = 12, dims = 6;
+  const double theta = 50.0;
+  const at::Tensor k = compat::randn_cpu({H, n, B, D}, 77);
+  const at::Tensor a = compat::randn_cpu({H, n}, 78).mul(40).round(), b = compat::randn_cpu({H, n}, 79).mul(40).round();
+  const at::Tensor ab = shift_time(shift_time(k, a, dims, theta), b, dims, theta);
+  EXPECT_LT(test::rel_err(ab, shift_time(k, a + b, dims, theta)), 1e-5);
+  EXPECT_LT(test::rel_err(shift_time(k, 0, dims, theta), k), 1e-7);
+  const at::Tensor moved = shift_time(k, a, dims, theta);
+  EXPECT_LT(test::rel_err(moved.norm(2, {3}), k.norm(2, {3})), 1e-5);
+  EXPECT_TRUE(at::equal(moved.narrow(3, dims, D - dims), k.narrow(3, dims, D - dims)));
+  EXPECT_GT(test::rel_err(moved, k), 0.1);
+  for (int64_t i = 0; i < dims / 2; ++i) {  // head 1, key 2, token 3, pair (i, i + dims/2)
+    const double ang = a[1][2].item<double>() * std::pow(theta, -2.0 * static_cast<double>(i) / dims);
+    const double x = k[1][2][3][i].item<double>(), y = k[1][2][3][i + dims / 2].item<double>();
+    EXPECT_NEAR(moved[1][2][3][i].item<double>(), x * std::cos(ang) - y * std::sin(ang), 1e-5) << i;
+    EXPECT_NEAR(moved[1][2][3][i + dims / 2].item<double>(), y * std::cos(ang) + x * std::sin(ang), 1e-5) << i;
+  }
+  EXPECT_THROW(shift_time(k, a.narrow(1, 0, 2), dims, theta), std::invalid_argument);
+  EXPECT_THROW(shift_time(k, a, 5, theta), std::invalid_argument);
 }
 
 TEST(PlanTest, FromMaskIsSortedCountedAndPadded) {

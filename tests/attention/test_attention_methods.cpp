@@ -9,6 +9,7 @@
 
 #include "attn_test_util.h"
 #include "layer_impl.h"
+#include "time_shift.h"
 
 namespace sw::attn {
 namespace {
@@ -301,6 +302,61 @@ TEST(Methods, SparseForcingMemoryTopKKeepsThatManyMemoryBlocks) {
   }
   few.sparse_forcing.memory_top_k = -1;
   EXPECT_THROW(few.sparse_forcing.validate(), std::invalid_argument);
+}
+
+// memory_time_distance: every memory key is its frame's key moved in time to `distance` frames
+// before the chunk being generated, whatever frame it came from; turned off, each goes back to
+// its own frame.
+TEST(Methods, SparseForcingMemoryTimeDistanceKeepsMemoryThatFarBack) {
+  CacheParams p = test::small_params(4, 4);
+  p.memory_slots = 3;
+  p.rope_time_dims = 4;
+  p.rope_theta = 100.0;  // a fast rotation: frames apart give clearly different keys
+  MethodConfig mc = test::config(Method::SparseForcing);
+  mc.sparse_forcing.merge_threshold = 1.0;  // random keys never merge: each slot holds one frame's block
+  mc.sparse_forcing.memory_time_distance = 5;
+  LayerAttention layer(p, mc);
+  auto& impl = layer.impl();
+  const int64_t nb = impl.g.blocks_per_frame, mb = impl.cache.memory_base();
+  std::vector<at::Tensor> frame_blocks;  // per committed frame: [H, nb, B, D] keys as the model gave them
+  auto expect_memory_at = [&](const std::function<int64_t(int64_t)>& frame_of, const std::string& when) {
+    int64_t checked = 0;
+    for (int64_t h = 0; h < p.heads; ++h)
+      for (int64_t m = 0; m < p.memory_slots; ++m) {
+        const int64_t origin = impl.cache.origin[h][mb + m].item<int64_t>();
+        if (origin < 0) continue;
+        const int64_t f = origin / nb, b = origin % nb;
+        const at::Tensor given = frame_blocks[static_cast<size_t>(f)].narrow(0, h, 1).narrow(1, b, 1);  // [1, 1, B, D]
+        const at::Tensor want = shift_time(given, frame_of(f) - f, p.rope_time_dims, p.rope_theta);
+        EXPECT_LT(rel_err(impl.cache.k.narrow(0, h, 1).narrow(1, mb + m, 1), want), 1e-5) << when << " head " << h << " slot " << m;
+        ++checked;
+      }
+    EXPECT_GT(checked, 0) << when;
+  };
+  for (int chunk = 0; chunk < 10; ++chunk) {
+    const test::Chunk c = test::random_chunk(p, 1300 + chunk);
+    const at::Tensor kb = tokens_to_blocks(c.k, impl.g, p.chunk_frames);
+    for (int64_t f = 0; f < p.chunk_frames; ++f) frame_blocks.push_back(kb.narrow(1, f * nb, nb));
+    const int64_t first_frame = impl.cache.frames_seen;
+    layer.attend(c.q, c.k, c.v, true);
+    if (chunk >= 2) expect_memory_at([&](int64_t) { return first_frame - 5; }, "chunk " + std::to_string(chunk));
+  }
+  EXPECT_GT(layer.stats().preserved_blocks, 0);
+  // Switched off: the next attend puts each memory key back at its own frame.
+  mc.sparse_forcing.memory_time_distance = 0;
+  layer.set_method(mc);
+  const test::Chunk c = test::random_chunk(p, 1400);
+  layer.attend(c.q, c.k, c.v, false);
+  expect_memory_at([](int64_t f) { return f; }, "switched off");
+  // A cache that does not know the model's rotary layout refuses the knob, naming it.
+  p.rope_time_dims = 0;
+  mc.sparse_forcing.memory_time_distance = 5;
+  try {
+    LayerAttention unknown(p, mc);
+    FAIL() << "accepted memory_time_distance without rope_time_dims";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("sparse_forcing.memory_time_distance = 5"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Methods, RejectsBadInputsWithOneLine) {

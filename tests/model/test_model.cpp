@@ -10,6 +10,7 @@
 
 #include "model/model_io.h"
 #include "model/networks.h"
+#include "time_shift.h"
 #include "model/safetensors.h"
 
 namespace sw::model {
@@ -387,6 +388,23 @@ TEST(Rope, RelativeScoresDependOnlyOnOffsets) {
   const at::Tensor a = at::matmul(apply_rope(q, c0, s0), apply_rope(k, c0, s0).transpose(1, 2));
   const at::Tensor b = at::matmul(apply_rope(q, c1, s1), apply_rope(k, c1, s1).transpose(1, 2));
   EXPECT_LT((a - b).abs().max().item<float>() / a.abs().max().item<float>(), 1e-4);
+}
+
+// Attention moves cached keys in time with its own rotation (attn::shift_time, given the layout
+// rope_time_dims names): a key the model rotated to frame p, moved by d, is the key at p + d.
+TEST(Rope, TimeShiftMatchesRopeTables) {
+  const ModelConfig c = named_config("tiny");
+  const int64_t n = c.tokens_per_frame();
+  const at::Tensor k = at::randn({c.heads, n, c.head_dim()});
+  for (int64_t p : {0, 7, 500}) {
+    for (int64_t d : {-300, -5, 3, 40}) {
+      auto [cp, sp] = rope_tables(c, p, 1);
+      auto [cq, sq] = rope_tables(c, p + d, 1);
+      const at::Tensor at_p = apply_rope(k, cp, sp), at_pd = apply_rope(k, cq, sq);
+      const at::Tensor moved = attn::shift_time(at_p.unsqueeze(2), d, rope_time_dims(c.head_dim()), c.rope_theta).squeeze(2);
+      EXPECT_LT((moved - at_pd).abs().max().item<float>() / at_pd.abs().max().item<float>(), 1e-4) << "p " << p << " d " << d;
+    }
+  }
 }
 
 }  // namespace

@@ -34,6 +34,12 @@ struct CacheParams {
   // Keeps a shadow copy of all keys ever committed (not counted in cache bytes) and costs a dense
   // pass on the measured chunks.
   int64_t recall_every = 0;
+  // The keys' rotary time encoding, as the model applies it before attend(): the first
+  // rope_time_dims of head_dim rotate with the frame index, rotate-half style (dim i pairs with
+  // i + rope_time_dims / 2) at frequency rope_theta^(-2i / rope_time_dims). 0: unknown (methods
+  // that move keys in time, SparseForcingParams::memory_time_distance, are then refused).
+  int64_t rope_time_dims = 0;
+  double rope_theta = 10000.0;
 
   int64_t frame_tokens() const { return tokens_per_frame > 0 ? tokens_per_frame : grid_h * grid_w; }
   void validate() const;  // throws std::invalid_argument naming the field and value
@@ -74,6 +80,12 @@ struct SparseForcingParams {
   // stays <= log(cap). 1 (no bias at all) is the only cap measured to keep a 300-s rollout within
   // the truth's statistics, and it beats window at 5-60 s and on revisits (docs/BENCHMARKS.md, session 6).
   double max_count = 1;
+  // Memory keys keep the time position of the frame they came from (0), or all sit this many
+  // frames before the chunk being generated (> 0; needs CacheParams::rope_time_dims). Training
+  // clips are ~32 frames, so the model never saw a key hundreds of frames away; a memory key at a
+  // trained distance is one it has learnt to read. Merges then compare and average keys at one
+  // position (content only).
+  int64_t memory_time_distance = 0;
   void validate() const;
 };
 

@@ -108,6 +108,9 @@ struct MethodResult {
 struct EvalReport {
   std::vector<double> horizons_s;
   std::string revisit_agent;     // EvalParams::revisit_agent
+  // Lengths the tests ran (EvalParams): a drift verdict means little over a 0.1-s run.
+  int seeds = 0;
+  double drift_seconds = 0, revisit_seconds = 0, recall_seconds = 0;
   int memory_slots = 0;          // the memory store every method ran with (the model's when -1 was asked)
   attn::MethodConfig attention;  // the knobs every method ran with (EvalParams::attention)
   int sample_steps = 0;          // sampler steps every method ran with (the model's when 0 was asked)
