@@ -25,6 +25,10 @@ inline void add_world_options(CLI::App* cmd, player::WorldChoice& world) {
   cmd->add_option("--memory-top-k", world.memory_top_k, "Neural world: sparse-forcing's memory blocks kept per query block by score (0: every slot)")
       ->capture_default_str()
       ->check(whole_number_check(0, INT64_MAX, "[0, 2^63)"));
+  cmd->add_option("--memory-distance", world.memory_distance,
+                  "Neural world: frames before the generated chunk at which sparse-forcing's memory keys sit (0: at their own frames)")
+      ->capture_default_str()
+      ->check(whole_number_check(0, int64_t{1} << 20, "[0, 2^20]"));
 }
 
 }  // namespace sw::cli

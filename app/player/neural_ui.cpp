@@ -34,6 +34,11 @@ void draw(PanelModel& m) {
       // 0: every memory slot (the store's size is --memory-slots, fixed while playing).
       changed |= ImGui::SliderInt("memory top-k", &mk, 0, 64);
       p.memory_top_k = mk;
+      // Frames back at which memory keys sit (0: their own frames, however far); the model's
+      // training clips cover up to ~32.
+      int md = static_cast<int>(p.memory_time_distance);
+      changed |= ImGui::SliderInt("memory distance", &md, 0, 64);
+      p.memory_time_distance = md;
       changed |= ImGui::SliderInt("neighbour frames", &nf, 0, 8);
       changed |= ImGui::Checkbox("persistent memory", &p.use_memory);
       float merge = static_cast<float>(p.merge_threshold);
@@ -116,6 +121,7 @@ NeuralWorldHandle make_neural_world(const WorldChoice& choice) {
   p.memory_slots = choice.memory_slots;
   p.method.method = attn::method_from_name(choice.method);
   p.method.sparse_forcing.memory_top_k = choice.memory_top_k;
+  p.method.sparse_forcing.memory_time_distance = choice.memory_distance;
   auto world = std::make_unique<NeuralWorld>(p);
   auto model = std::make_shared<PanelModel>();
   model->world = world.get();

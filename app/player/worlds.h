@@ -32,6 +32,7 @@ struct WorldChoice {
   double history_guidance = 1.0;                   // neural: NeuralWorldParams::history_guidance
   int memory_slots = -1;                           // neural: NeuralWorldParams::memory_slots (-1: the model's)
   int64_t memory_top_k = 0;                        // neural: SparseForcingParams::memory_top_k at start
+  int64_t memory_distance = 0;                     // neural: SparseForcingParams::memory_time_distance at start
 };
 
 struct WorldSet {

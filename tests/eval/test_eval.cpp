@@ -82,7 +82,7 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
     return nlohmann::json::parse(f);
   };
   const nlohmann::json base = run("", "base");
-  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25 --recall-seconds 0.5 --memory-slots 8 --sf-memory-top-k 2", "knobs");
+  const nlohmann::json knobs = run("--sf-top-k 1 --sf-memory false --sf-merge-threshold 0.9 --sf-max-count 16 --steps 3 --sample-shift 2.5 --action-guidance 1.5 --history-guidance 1.25 --recall-seconds 0.5 --memory-slots 8 --sf-memory-top-k 2 --sf-memory-distance 12", "knobs");
   EXPECT_EQ(base["sampler"]["steps"], 2) << "the tiny config's own sample_steps";
   EXPECT_DOUBLE_EQ(base["sampler"]["shift"].get<double>(), 1.0);
   EXPECT_EQ(knobs["sampler"]["steps"], 3);
@@ -101,6 +101,14 @@ TEST(Eval, SparseForcingAndSamplerKnobsReachTheRunAndTheJson) {
   EXPECT_EQ(base["sparse_forcing"]["memory_top_k"], 0);
   EXPECT_EQ(knobs["sparse_forcing"]["memory_slots"], 8);
   EXPECT_EQ(knobs["sparse_forcing"]["memory_top_k"], 2);
+  EXPECT_EQ(base["sparse_forcing"]["memory_time_distance"], 0);
+  EXPECT_EQ(knobs["sparse_forcing"]["memory_time_distance"], 12);
+  // The lengths the tests ran, so a reader can tell a 1-s drift verdict from a 300-s one.
+  EXPECT_DOUBLE_EQ(base["drift_seconds"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(base["revisit_seconds"].get<double>(), 12.0);
+  EXPECT_DOUBLE_EQ(base["recall_seconds"].get<double>(), 12.0) << "0 asked: the revisit's length";
+  EXPECT_DOUBLE_EQ(knobs["recall_seconds"].get<double>(), 0.5);
+  EXPECT_EQ(base["seeds"], 1);
   // Keeping 1 window block instead of 8 and no memory attends to fewer blocks over the 12-s
   // out-and-back rollout (an untrained model's frames are flat either way, so density is the check).
   const double d_base = base["methods"][0]["attention_density"].get<double>(), d_knobs = knobs["methods"][0]["attention_density"].get<double>();
