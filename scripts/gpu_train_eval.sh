@@ -4,7 +4,8 @@
 # anything not brought back is lost with it (and a new session's checkout has no ignored folders):
 # so build, train and measure happen in one call, and the shards come back for shipping.
 #   1. builds the core CLI (no SDL2/Vulkan/FFmpeg) unless build/gpu/sparseworld exists (warm machine);
-#   2. `train --init` the shipped model for TRAIN_SECONDS with TRAIN_ARGS (diffusion forcing);
+#   2. `train --init` the shipped model for TRAIN_SECONDS with TRAIN_ARGS (diffusion forcing;
+#      TRAIN_SECONDS=0: no training, the evals measure BASE_MODEL);
 #   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s with the 60-s revisit, its drift over
 #      DRIFT_SECONDS (300; the check the shipped model passes),
 #      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
@@ -27,10 +28,11 @@ run_dir=${RUN_DIR:-/tmp/candidate}
 base_model=${BASE_MODEL:-assets/model-00001-of-00002.safetensors}
 device=${DEVICE:-cuda}  # cpu: a local smoke test of this script with a tiny BASE_MODEL
 sw=$PWD/build/gpu/sparseworld
-for var in TRAIN_SECONDS BUDGET DRIFT_SECONDS; do
+for var in BUDGET DRIFT_SECONDS; do
   val=${!var:-1}
   [[ $val =~ ^[0-9]+$ && $val -gt 0 ]] || { echo "gpu_train_eval.sh: $var='$val' is not a whole number of seconds > 0" >&2; exit 1; }
 done
+[[ $train_seconds =~ ^[0-9]+$ ]] || { echo "gpu_train_eval.sh: TRAIN_SECONDS='$train_seconds' is not a whole number of seconds (0: evaluate BASE_MODEL)" >&2; exit 1; }
 # train resumes a checkpoint in its --out: a finished run there would "train" for 0 steps.
 if [[ -e $run_dir && -z ${RESUME:-} ]]; then
   echo "gpu_train_eval.sh: RUN_DIR '$run_dir' exists (a warm machine's earlier run): set RUN_DIR to a new folder, or RESUME=1 to resume it" >&2
@@ -49,16 +51,22 @@ if [[ ! -x $sw ]]; then
 fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
 
-# shellcheck disable=SC2086  # train_args is a list of flags
-"$sw" train --init "$base_model" --out "$run_dir" --device "$device" $train_args --time-limit "$train_seconds" --data-threads "$(($(nproc) - 2))" \
-  >"$out/train.log" 2>&1
-rc=$?
-tr '\r' '\n' <"$out/train.log" | grep -v '^\s*$' | tail -3
-echo "train: rc $rc at $(elapsed) s"
-[[ $rc -eq 0 ]] || exit 1
-mkdir -p "$out/model" && cp "$run_dir"/model*.safetensors "$out/model/" && cp "$run_dir/loss.csv" "$run_dir/loss.png" "$out/"
-model=$run_dir/model-00001-of-00002.safetensors
-[[ -f $model ]] || model=$run_dir/model.safetensors
+if ((train_seconds == 0)); then
+  # No training: the evals measure BASE_MODEL itself (a knob tried on the shipped model).
+  mkdir -p "$run_dir"
+  model=$base_model
+else
+  # shellcheck disable=SC2086  # train_args is a list of flags
+  "$sw" train --init "$base_model" --out "$run_dir" --device "$device" $train_args --time-limit "$train_seconds" --data-threads "$(($(nproc) - 2))" \
+    >"$out/train.log" 2>&1
+  rc=$?
+  tr '\r' '\n' <"$out/train.log" | grep -v '^\s*$' | tail -3
+  echo "train: rc $rc at $(elapsed) s"
+  [[ $rc -eq 0 ]] || exit 1
+  mkdir -p "$out/model" && cp "$run_dir"/model*.safetensors "$out/model/" && cp "$run_dir/loss.csv" "$run_dir/loss.png" "$out/"
+  model=$run_dir/model-00001-of-00002.safetensors
+  [[ -f $model ]] || model=$run_dir/model.safetensors
+fi
 
 eval_seconds=$((budget - $(elapsed)))
 echo "evals: $eval_seconds s"
