@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
-# Builds the core configuration (no SDL2/Vulkan/ImGui/FFmpeg) on a headless GPU server that has
-# only the CUDA toolkit, CMake, Ninja and a PyTorch install (libtorch is taken from it), then runs
-# the gpu-labelled tests. Header-only dependencies and GoogleTest may come from Debian .deb files
-# unpacked into a prefix: SW_DEPS_PREFIX=/tmp/deps/usr (see docs/GPU.md).
+# Builds the core configuration (scripts/gpu_configure.sh: no SDL2/Vulkan/ImGui/FFmpeg) on a
+# headless GPU server, then runs the gpu-labelled tests. SW_DEPS_PREFIX=/tmp/deps/usr points at
+# unpacked .deb files of the header-only dependencies and GoogleTest (see docs/GPU.md).
 # Usage: scripts/gpu_build_and_test.sh [build-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/gpu}
-if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then export PATH=/usr/local/cuda/bin:$PATH; fi
-torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)' 2>/dev/null) || {
-  echo "gpu_build_and_test.sh: python3 cannot import torch; install PyTorch (CUDA build) first" >&2; exit 1; }
-prefix="$torch_prefix"
-[[ -n "${SW_DEPS_PREFIX:-}" ]] && prefix="$SW_DEPS_PREFIX;$prefix"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSW_PLAYER=OFF \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_ARCHITECTURES="${SW_CUDA_ARCHITECTURES:-90}"
+scripts/gpu_configure.sh "$build"
 cmake --build "$build" -j "$(nproc)"
 ctest --test-dir "$build" -L gpu --output-on-failure

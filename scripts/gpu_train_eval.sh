@@ -42,10 +42,7 @@ fi
 if [[ ! -x $sw ]]; then
   [[ -d $deps ]] || { echo "gpu_train_eval.sh: no '$deps' folder of .deb files (scripts/gpu_deps.sh makes it)" >&2; exit 1; }
   mkdir -p /tmp/deps && for f in "$deps"/*.deb; do dpkg -x "$f" /tmp/deps; done
-  if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then export PATH=/usr/local/cuda/bin:$PATH; fi
-  torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)') || { echo "gpu_train_eval.sh: python3 cannot import torch" >&2; exit 1; }
-  cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSW_PLAYER=OFF -DCMAKE_PREFIX_PATH="/tmp/deps/usr;$torch_prefix" \
-    -DCMAKE_CUDA_ARCHITECTURES="${SW_CUDA_ARCHITECTURES:-90}" >/tmp/configure.log 2>&1 || { tail -20 /tmp/configure.log; exit 1; }
+  SW_DEPS_PREFIX=/tmp/deps/usr scripts/gpu_configure.sh build/gpu >/tmp/configure.log 2>&1 || { tail -20 /tmp/configure.log; exit 1; }
   cmake --build build/gpu -j "$(nproc)" --target sparseworld >/tmp/build.log 2>&1 || { grep -m5 -A5 error /tmp/build.log; exit 1; }
   echo "build: done at $(elapsed) s"
 fi
