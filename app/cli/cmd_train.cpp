@@ -75,6 +75,8 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--ema-decay", p->ema_decay, "EMA decay of the shipped transformer weights")->capture_default_str()->check(CLI::Range(0.0, 0.99999));
   cmd->add_option("--warmup", p->warmup_steps, "Learning-rate warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000000));
   cmd->add_option("--attention", p->attention, "Training mask: dense, window, sparse-forcing")->capture_default_str();
+  cmd->add_option("--agents", p->agents,
+                  "Agent kinds that play the training clips, comma-separated; a kind named twice gets twice the share (default: all, equally)");
   cmd->add_option("--context-noise", p->context_noise, "Noise level of context frames in training (match play/eval --context-noise)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--sf-rollout-chunks", p->sf_rollout_chunks, "Self-forcing: chunks the model generates before the trained one")

@@ -31,7 +31,8 @@ void ClipSource::produce(int) {
       return x ^ (x >> 31);
     };
     const uint64_t world_seed = next() % p_.world_seed_range;
-    const std::string agent_name = agent_names()[next() % agent_names().size()];
+    const std::vector<std::string>& kinds = p_.agents.empty() ? agent_names() : p_.agents;
+    const std::string agent_name = kinds[next() % kinds.size()];
     world.reset(world_seed);
     auto agent = make_agent(agent_name, next());
     const int warmup = static_cast<int>(next() % static_cast<uint64_t>(p_.max_warmup + 1));
@@ -40,6 +41,7 @@ void ClipSource::produce(int) {
       Episode ep;
       ep.width = ep.height = static_cast<uint32_t>(p_.size);
       ep.world_seed = world_seed;
+      ep.metadata_json = "{\"agent\": \"" + agent_name + "\"}";
       ep.frames.resize(static_cast<size_t>(p_.frames) * frame_bytes);
       for (int t = 0; t < p_.frames; ++t) {
         const Action a = agent->act(world).clamped();

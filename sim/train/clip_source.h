@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct ClipSourceParams {
   size_t capacity = 64;          // clips buffered ahead of the trainer
   uint64_t seed = 0;
   uint64_t world_seed_range = 1000000;  // training worlds: seeds [0, range); evaluation uses others
+  std::vector<std::string> agents;  // kinds drawn from, repeats weighting (empty: agent_names())
   int max_warmup = 400;          // frames an agent plays before the first clip of a world
   int clips_per_world = 16;      // consecutive clips along one trajectory before a new world: a
                                  // world reset (map, textures) costs more than rendering a clip

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -27,6 +28,23 @@ namespace sw::train {
 namespace fs = std::filesystem;
 using model::ModelConfig;
 using model::WorldModel;
+
+namespace {
+// "a,b,,c" -> {a, b, c}: empty names (a stray comma) are skipped.
+std::vector<std::string> split_agents(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string a; std::getline(ss, a, ',');)
+    if (!a.empty()) out.push_back(a);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+}  // namespace
 
 void TrainParams::validate() const {
   auto bad = [](const std::string& f, const std::string& why) { throw std::invalid_argument("train: " + f + " " + why); };
@@ -46,6 +64,9 @@ void TrainParams::validate() const {
   if (!(grad_clip > 0)) bad("grad_clip", "must be > 0");
   if (attention != "dense" && attention != "window" && attention != "sparse-forcing")
     bad("attention", "'" + attention + "' is not one of dense, window, sparse-forcing");
+  for (const std::string& a : split_agents(agents))
+    if (std::find(agent_names().begin(), agent_names().end(), a) == agent_names().end())
+      bad("agents", "'" + a + "' is not an agent kind (" + join(agent_names()) + ")");
   if (train_top_k < 1) bad("train_top_k", "must be >= 1");
   if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
@@ -233,6 +254,7 @@ class Trainer {
                                   std::to_string(sf_frames) + " (context + rollout + 1 chunks of " + std::to_string(c.chunk_frames) + ")");
     ClipSourceParams cp;
     cp.frames = p_.clip_frames;
+    cp.agents = split_agents(p_.agents);
     cp.size = c.frame_size;
     cp.threads = p_.data_threads > 0 ? p_.data_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     cp.seed = p_.seed * 1000003ULL + static_cast<uint64_t>(step_) + done_.size() * 7919ULL;  // fresh clips after a resume

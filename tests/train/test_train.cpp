@@ -5,12 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/run_cli.h"
 #include "model/model_io.h"
 #include "model/safetensors.h"
+#include "train/clip_source.h"
 
 namespace sw {
 namespace {
@@ -185,11 +189,37 @@ TEST(Train, BadValuesRejected) {
   r = run_cli("train --batch 0 --out /tmp/sw_train_bad");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--batch"), std::string::npos) << r.output;
+  r = run_cli("train --agents explorer,look_bak --out /tmp/sw_train_bad");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("sparseworld: train: agents 'look_bak' is not an agent kind"), std::string::npos) << r.output;
   for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0", "--anchor-frame 2"}) {
     r = run_cli(std::string("train ") + flag + " --out /tmp/sw_train_bad");
     EXPECT_NE(r.exit_code, 0) << flag;
     EXPECT_NE(r.output.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.output;
   }
+}
+
+// The clips' agents are the kinds asked for, in about the shares asked for (a kind named twice
+// plays about twice as many clips), and every kind when none is asked for.
+TEST(Train, ClipSourcePlaysTheAgentKindsAskedFor) {
+  auto agents_of = [](const std::vector<std::string>& kinds, int clips) {
+    train::ClipSourceParams p;
+    p.frames = 2;
+    p.size = 32;
+    p.max_warmup = 0;
+    p.clips_per_world = 1;  // a new agent draw for every clip
+    p.agents = kinds;
+    train::ClipSource source(p);
+    std::map<std::string, int> seen;
+    for (int i = 0; i < clips; ++i) ++seen[nlohmann::json::parse(source.pop().metadata_json).at("agent").get<std::string>()];
+    return seen;
+  };
+  const auto weighted = agents_of({"look_back", "look_back", "explorer"}, 300);
+  ASSERT_EQ(weighted.size(), 2u);
+  EXPECT_GT(weighted.at("look_back"), 150);   // ~200 expected
+  EXPECT_GT(weighted.at("explorer"), 60);     // ~100 expected
+  EXPECT_GT(weighted.at("look_back"), weighted.at("explorer"));
+  EXPECT_EQ(agents_of({}, 200).size(), agent_names().size());
 }
 
 }  // namespace

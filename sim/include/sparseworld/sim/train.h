@@ -38,6 +38,10 @@ struct TrainParams {
   double ema_decay = 0.999;
   double grad_clip = 1.0;
   std::string attention = "sparse-forcing";  // training mask: dense | window | sparse-forcing
+  // Agent kinds that play the training clips, comma-separated (empty: every kind, in equal
+  // shares); a kind named twice gets twice the share (e.g. look_back,look_back,explorer: clips
+  // that return to views which left the window, for the memory).
+  std::string agents;
   int train_top_k = 8;                 // sparse-forcing mask: window blocks kept per query block
   int train_memory_blocks = 16;        // ... and blocks kept from frames that left the window
   int sf_context_chunks = 1;           // self-forcing: ground-truth chunks before the rollout
