@@ -148,6 +148,8 @@ void LayerAttention::Impl::evict_oldest() {
   if (cfg.method == Method::SparseForcing && memory_frame && moves_memory_in_time()) {
     // The leaving frame's keys join the memory at the memory's frame, so merges compare and
     // average content, not content plus age. Slots the eviction rewrote get their frame-0 keys anew.
+    // The recall tracker keeps its shadow keys at their true frames: its dense reference is the
+    // model's attention over the real history, which is what recall is measured against.
     const int64_t H = g.heads, mb = cache.memory_base(), M = cache.memory_slots();
     at::Tensor leaving = cache.k.narrow(1, base, nb);
     leaving.copy_(shift_time(leaving, *memory_frame - wf.frame, cp.rope_time_dims, cp.rope_theta));

@@ -7,10 +7,10 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
