@@ -31,7 +31,7 @@ using model::WorldModel;
 
 namespace {
 // "a,b,,c" -> {a, b, c}: empty names (a stray comma) are skipped.
-std::vector<std::string> split_agents(const std::string& list) {
+std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
   std::stringstream ss(list);
   for (std::string a; std::getline(ss, a, ',');)
@@ -64,7 +64,7 @@ void TrainParams::validate() const {
   if (!(grad_clip > 0)) bad("grad_clip", "must be > 0");
   if (attention != "dense" && attention != "window" && attention != "sparse-forcing")
     bad("attention", "'" + attention + "' is not one of dense, window, sparse-forcing");
-  for (const std::string& a : split_agents(agents))
+  for (const std::string& a : split_list(agents))
     if (std::find(agent_names().begin(), agent_names().end(), a) == agent_names().end())
       bad("agents", "'" + a + "' is not an agent kind (" + join(agent_names()) + ")");
   if (train_top_k < 1) bad("train_top_k", "must be >= 1");
@@ -206,9 +206,7 @@ class Trainer {
       model_->load_state_dict(m, ckpt_);
       stage_ = tf.metadata.at("stage");
       step_ = std::stoll(tf.metadata.at("step"));
-      std::stringstream ds(tf.metadata.at("done"));
-      for (std::string s; std::getline(ds, s, ',');)
-        if (!s.empty()) done_.insert(s);
+      for (const std::string& s : split_list(tf.metadata.at("done"))) done_.insert(s);
       model_->to(dev_, at::kFloat);
       resumed_ = true;
     } else if (!p_.init.empty() && p_.init_partial) {
@@ -254,7 +252,7 @@ class Trainer {
                                   std::to_string(sf_frames) + " (context + rollout + 1 chunks of " + std::to_string(c.chunk_frames) + ")");
     ClipSourceParams cp;
     cp.frames = p_.clip_frames;
-    cp.agents = split_agents(p_.agents);
+    cp.agents = split_list(p_.agents);
     cp.size = c.frame_size;
     cp.threads = p_.data_threads > 0 ? p_.data_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     cp.seed = p_.seed * 1000003ULL + static_cast<uint64_t>(step_) + done_.size() * 7919ULL;  // fresh clips after a resume
