@@ -64,6 +64,8 @@ void TrainParams::validate() const {
   if (!(grad_clip > 0)) bad("grad_clip", "must be > 0");
   if (attention != "dense" && attention != "window" && attention != "sparse-forcing")
     bad("attention", "'" + attention + "' is not one of dense, window, sparse-forcing");
+  // A list of only commas would silently mean "every kind": say so instead.
+  if (!agents.empty() && split_list(agents).empty()) bad("agents", "'" + agents + "' names no agent kind (" + join(agent_names()) + ")");
   for (const std::string& a : split_list(agents))
     if (std::find(agent_names().begin(), agent_names().end(), a) == agent_names().end())
       bad("agents", "'" + a + "' is not an agent kind (" + join(agent_names()) + ")");
