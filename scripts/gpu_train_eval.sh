@@ -11,6 +11,7 @@
 #      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
 #      with SF_ALT_FLAGS (e.g. "--sf-memory-distance 12") also sparse-forcing with those flags at
 #      1/5/20/60 s, the 60-s revisit and a 120-s drift (a knob tried on the same candidate);
+#      with EXTRA_EVALS ("name:eval flags;..."), those evals of the candidate too;
 #   4. prints scripts/eval_summary.py's table; OUT gets the shards (OUT/model), loss.csv, eval.tgz.
 # Setup (here, on Debian 12): scripts/gpu_deps.sh .deps, and ignore .deps in .git/info/exclude;
 # then device `run` with carry [".deps"]: `OUT_DIR=$OUT scripts/gpu_train_eval.sh`.
@@ -84,6 +85,17 @@ if [[ -n ${SF_ALT_FLAGS:-} ]]; then
   ev sf_alt --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60 $SF_ALT_FLAGS
   names+=" sf_alt"
 fi
+# EXTRA_EVALS="name:eval flags;name:eval flags": more evals of the same model side by side (e.g.
+# the 300-s drift at another --context-noise); each name is a folder of the results.
+IFS=';' read -ra extra <<<"${EXTRA_EVALS:-}"
+for spec in "${extra[@]}"; do
+  [[ -z ${spec// /} ]] && continue
+  name=${spec%%:*}
+  [[ $spec == *:* && $name =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "gpu_train_eval.sh: EXTRA_EVALS entry '$spec' is not 'name:flags' (name of letters, digits, _ . -)" >&2; continue; }
+  # shellcheck disable=SC2086  # the flags are a list
+  ev "$name" ${spec#*:}
+  names+=" $name"
+done
 wait
 for name in $names; do
   [[ -f $eval_dir/$name/eval.json ]] || { echo "eval $name: no eval.json (timed out or failed):"; tail -3 "$eval_dir/$name.log"; }

@@ -84,6 +84,14 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--sf-sample-steps", p->sf_sample_steps, "Self-forcing: sampler steps of those chunks")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--df-context-share", p->df_context_share, "Diffusion forcing: share of chunks at the context noise level")
       ->capture_default_str()->check(CLI::Range(0.0, 0.95));
+  cmd->add_option("--df-self-context", p->df_self_context,
+                  "Diffusion forcing: share of steps whose context chunks the model remakes itself from the noised truth (0: off)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--df-self-min-level", p->df_self_min_level, "Self-made context: lowest noise level the truth is remade from")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--df-self-max-level", p->df_self_max_level, "Self-made context: highest noise level the truth is remade from")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--df-self-steps", p->df_self_steps, "Self-made context: sampler steps of the remake")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--anchor-frame", p->anchor_frame,
                   "1: condition each frame on the last committed frame (a model from --init gains the input, starting at zero); 0: without; -1: as the config/model has it")
       ->capture_default_str()->check(CLI::Range(-1, 1));

@@ -73,6 +73,10 @@ void TrainParams::validate() const {
   if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
   if (!(df_context_share >= 0 && df_context_share < 1)) bad("df_context_share", "must be in [0, 1), got " + std::to_string(df_context_share));
+  if (!(df_self_context >= 0 && df_self_context <= 1)) bad("df_self_context", "must be in [0, 1], got " + std::to_string(df_self_context));
+  if (!(df_self_min_level > 0 && df_self_min_level <= df_self_max_level && df_self_max_level <= 1))
+    bad("df_self_min_level/df_self_max_level", "need 0 < min <= max <= 1, got " + std::to_string(df_self_min_level) + " and " + std::to_string(df_self_max_level));
+  if (df_self_steps < 1) bad("df_self_steps", "must be >= 1, got " + std::to_string(df_self_steps));
   if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
   if (anchor_frame < -1 || anchor_frame > 1) bad("anchor_frame", "must be -1, 0 or 1, got " + std::to_string(anchor_frame));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
@@ -129,7 +133,7 @@ class PhaseTimer {
   }
   std::string report(int steps) {
     std::string out;
-    for (const char* p : {"data", "encode", "rollout", "forward", "backward", "optimizer"})
+    for (const char* p : {"data", "encode", "rollout", "self-context", "forward", "backward", "optimizer"})
       if (ms_.count(p)) out += fmt_phase(p, ms_[p] / std::max(1, steps));
     ms_.clear();
     return out;
@@ -509,15 +513,54 @@ class Trainer {
     return (per_frame * weight).sum() / weight.sum().clamp_min(1.0);
   }
 
+  // The clip as the model would make it from the truth's layout: noised to a level per sequence
+  // (uniform in [df_self_min_level, df_self_max_level]) and denoised back in df_self_steps steps,
+  // every frame at once, with the true committed anchors. It keeps the layout (so the true next
+  // chunk stays predictable from it, unlike a free rollout that drifts away: session 3's
+  // self-forcing taught the model to ignore its context) but carries the model's own loss of
+  // detail and contrast, which a long rollout feeds back as context and diffusion forcing on true
+  // frames never shows (runs 14 and 16 fade over 300 s).
+  at::Tensor self_made(const at::Tensor& z, const at::Tensor& actions, TrainAttention& attn, int64_t seq_frames) {
+    torch::NoGradGuard ng;
+    const ModelConfig& c = model_->config;
+    const int64_t sequences = z.size(0) / seq_frames;
+    const at::Tensor level = (p_.df_self_min_level + (p_.df_self_max_level - p_.df_self_min_level) * at::rand({sequences, 1}, z.options()))
+                                 .expand({sequences, seq_frames})
+                                 .reshape({-1});
+    const at::Tensor noise = at::randn_like(z);
+    at::Tensor x = (1 - level.view({-1, 1, 1, 1})) * z + level.view({-1, 1, 1, 1}) * noise;
+    const double sigma = p_.context_noise;
+    const at::Tensor anchor = c.anchor_frame ? model::chunk_anchors((1 - sigma) * z + sigma * noise, c.chunk_frames, seq_frames) : at::Tensor();
+    attn.setup(sequences, seq_frames, dev_);
+    compat::AutocastGuard ac(dev_.is_cuda());
+    for (int s = 0; s < p_.df_self_steps; ++s) {
+      const at::Tensor t0 = level * (1.0 - static_cast<double>(s) / p_.df_self_steps);
+      const at::Tensor t1 = level * (1.0 - static_cast<double>(s + 1) / p_.df_self_steps);
+      const at::Tensor v = model_->dit->forward(x, t0, actions, 0,
+                                                [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
+                                                seq_frames, anchor)
+                               .to(at::kFloat);
+      x = x + (t1 - t0).view({-1, 1, 1, 1}) * v;
+    }
+    return x;
+  }
+
   // (b) Diffusion forcing over whole clips.
   at::Tensor df_loss(TrainAttention& attn) {
     const ModelConfig& c = model_->config;
     Batch b = next_batch(*source_, p_.batch, p_.clip_frames, dev_);
     timer_->mark("data");
-    const at::Tensor z = encode(b.frames);
+    at::Tensor z = encode(b.frames);
     timer_->mark("encode");
     const int64_t chunks = p_.clip_frames / c.chunk_frames;
     auto [levels, context] = chunk_levels(p_.batch, chunks);
+    if (p_.df_self_context > 0 && at::rand({1}).item<double>() < p_.df_self_context) {
+      // Context chunks carry no loss: only what later chunks see of them changes.
+      const at::Tensor made = self_made(z, b.actions, attn, p_.clip_frames);
+      const at::Tensor context_frame = context.repeat_interleave(c.chunk_frames, 1).reshape({-1, 1, 1, 1});
+      z = at::where(context_frame, made, z);
+      timer_->mark("self-context");
+    }
     const at::Tensor t = levels.repeat_interleave(c.chunk_frames, 1).reshape({-1});
     const at::Tensor weight = context.logical_not().to(at::kFloat).repeat_interleave(c.chunk_frames, 1).reshape({-1});
     return flow_loss(z, t, b.actions, attn, p_.clip_frames, weight);
@@ -585,7 +628,9 @@ class Trainer {
   double flops_per_frame(const std::string& st) const {
     if (st == "ae" || st == "dec") return 0.0;
     const ModelConfig& c = model_->config;
-    return 3.0 * model::compute_info(c).flops_per_forward / c.chunk_frames;
+    // Self-made context adds df_self_steps forward passes (no backward) on that share of steps.
+    const double self_passes = st == "df" ? p_.df_self_context * p_.df_self_steps : 0.0;
+    return (3.0 + self_passes) * model::compute_info(c).flops_per_forward / c.chunk_frames;
   }
 
   void log_csv(const Progress& pr, double lr) {

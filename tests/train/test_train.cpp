@@ -3,6 +3,7 @@
 // finishes with a loadable model, a loss log and its plot; bad values are rejected.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -176,6 +177,32 @@ TEST(Train, InitPartialCopiesMatchingTensorsAndKeepsTheRestFresh) {
   fs::remove_all(dir);
 }
 
+// Diffusion forcing with self-made context (--df-self-context 1: every step remakes its context
+// chunks with the model, no gradient): the phase runs on every step (the profile times it), the
+// loss stays finite, and the model comes out loadable.
+TEST(Train, SelfMadeContextRunsEveryStepAndTrains) {
+  const fs::path out = fs::temp_directory_path() / ("sw_train_self_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  auto r = run_cli("train --config tiny --device cpu --stages df --df-steps 6 --batch 2 --clip-frames 8 --log-every 3 --data-threads 1 --profile"
+                   " --df-self-context 1 --df-self-min-level 0.2 --df-self-max-level 0.6 --df-self-steps 2 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("self-context"), std::string::npos) << "the profile names the self-made context's phase:\n" << r.output;
+  const auto lines = csv_lines(out / "loss.csv");
+  ASSERT_EQ(lines.size(), 3u) << "header + 2 logged steps";
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string loss = lines[i].substr(lines[i].find(',', lines[i].find(',') + 1) + 1);
+    const double v = std::stod(loss);
+    EXPECT_TRUE(std::isfinite(v) && v > 0) << lines[i];
+  }
+  EXPECT_EQ(run_cli("model info " + (out / "model.safetensors").string()).exit_code, 0);
+  // Off (the default): no such phase.
+  fs::remove_all(out);
+  r = run_cli("train --config tiny --device cpu --stages df --df-steps 3 --batch 2 --clip-frames 8 --log-every 3 --data-threads 1 --profile --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("self-context"), std::string::npos) << r.output;
+  fs::remove_all(out);
+}
+
 TEST(Train, BadValuesRejected) {
   auto r = run_cli("train --stages ae,xx --out /tmp/sw_train_bad");
   EXPECT_EQ(r.exit_code, 1);
@@ -195,7 +222,11 @@ TEST(Train, BadValuesRejected) {
   r = run_cli("train --agents , --out /tmp/sw_train_bad");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("sparseworld: train: agents ',' names no agent kind"), std::string::npos) << r.output;
-  for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0", "--anchor-frame 2"}) {
+  r = run_cli("train --df-self-min-level 0.8 --df-self-max-level 0.4 --out /tmp/sw_train_bad");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("df_self_min_level/df_self_max_level"), std::string::npos) << r.output;
+  for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0", "--anchor-frame 2",
+                           "--df-self-context 1.5", "--df-self-steps 0", "--df-self-max-level 2"}) {
     r = run_cli(std::string("train ") + flag + " --out /tmp/sw_train_bad");
     EXPECT_NE(r.exit_code, 0) << flag;
     EXPECT_NE(r.output.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.output;

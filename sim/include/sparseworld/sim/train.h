@@ -54,6 +54,14 @@ struct TrainParams {
                                        // rest at random levels. Rollouts predict from (nearly) clean
                                        // context, which 15% taught poorly (teacher-forced PSNR below
                                        // copying the previous frame, 2026-11-23)
+  // Diffusion forcing on self-made context: on this share of steps the context chunks are the
+  // clip noised to a level in [df_self_min_level, df_self_max_level] and denoised back by the model
+  // itself in df_self_steps sampler steps (no gradient): the truth's layout with the model's own
+  // loss of detail, as a long rollout feeds its frames back. The true frames stay the target.
+  double df_self_context = 0;
+  double df_self_min_level = 0.3;
+  double df_self_max_level = 0.7;
+  int df_self_steps = 2;
   int anchor_frame = -1;               // -1: as the config (fresh) or --init model has it; 0/1: set it
                                        // (a model from --init gains the anchor input at zero weight)
   int data_threads = 0;                // 0: all cores but one
