@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One line per method of one or more `sparseworld eval` JSON files (eval.json), in the columns of
 docs/BENCHMARKS.md's eval tables: teacher-forced PSNR/SSIM, action fidelity, rollout PSNR per
-horizon, revisit and recall PSNR, drift verdict with its contrast (std min) and motion.
+horizon (and the mean over the second before it), revisit and recall PSNR, drift verdict with its contrast (std min) and motion.
 
 Usage: python3 scripts/eval_summary.py FILE.json [FILE.json ...]
 Test: tests/app/test_eval_summary.sh (ctest eval_summary) runs it on a JSON that `eval` wrote.
@@ -38,7 +38,10 @@ def rows(path):
             tf = m["teacher_forced"]
             psnr = m["rollout_psnr"]
             d = m["drift"]
-            roll = " ".join(f"{h:g}s {fmt(p)}" for h, p in zip(horizons, psnr))
+            # With the mean of the last second before each horizon in brackets, where the
+            # eval.json has it (since session 15): one frame's PSNR swings by dB.
+            last = m.get("rollout_psnr_last_second") or [None] * len(psnr)
+            roll = " ".join(f"{h:g}s {fmt(p)}" + ("" if l is None else f" ({fmt(l)})") for h, p, l in zip(horizons, psnr, last))
             yield (f"{name:14s} {m['method']:15s} tf {fmt(tf['psnr'])}/{fmt(tf['ssim'], 3)} (tok {fmt(tf['tokenizer_psnr'])})"
                    f" act {100 * m['action_accuracy']:.1f}% | {roll} | revisit {scored(m['revisit'])} recall {scored(m['recall'])}"
                    f" | drift {drift_len} {'ok' if d['ok'] else 'FAIL'} mean {fmt(d['mean_range'][0], 1)}-{fmt(d['mean_range'][1], 1)}"

@@ -160,6 +160,11 @@ Runner add_eval_command(CLI::App& app) {
                  m.drift_ok ? "ok" : "FAIL", m.drift_detail,
                  m.ms_per_chunk, m.attention_density);
     }
+    for (const auto& m : r.methods) {
+      std::string line = fmt::format("{:<15} rollout PSNR, mean of the last second before each horizon:", m.method);
+      for (size_t h = 0; h < r.horizons_s.size(); ++h) line += fmt::format(" {}s {:.2f}", r.horizons_s[h], m.horizon_psnr_last_second[h]);
+      fmt::print("{}\n", line);
+    }
     if (!r.methods.empty())  // the same frames for every method
       fmt::print("teacher-forced baselines: copy the previous frame {:.2f} dB, tokenizer reconstruction {:.2f} dB (ceiling), "
                  "which keeps {:.2f} of the truth's detail\n",

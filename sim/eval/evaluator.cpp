@@ -387,6 +387,8 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     r.horizon_psnr.assign(p.horizons_s.size(), 0.0);
     r.horizon_ssim.assign(p.horizons_s.size(), 0.0);
     r.horizon_detail.assign(p.horizons_s.size(), 0.0);
+    r.horizon_psnr_last_second.assign(p.horizons_s.size(), 0.0);
+    const int64_t second = static_cast<int64_t>(std::llround(kGameFramesPerSecond));
     Range gen_range, truth_range;
     double ms_total = 0;
     int64_t chunks_total = 0;
@@ -397,12 +399,19 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
       const LockstepResult run = lockstep(on_gpu, p, method, kHeldOutSeedBase + 100 + static_cast<uint64_t>(s), "explorer", frames,
                            [&](int64_t frame, const Frame& gen, const Frame& gt, const Agent&) {
                              const int S = gen.width;
-                             for (size_t h = 0; h < p.horizons_s.size(); ++h)
-                               if (frame == static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond))) {
-                                 r.horizon_psnr[h] += std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), kPsnrCapDb) / p.seeds;
+                             double frame_psnr = -1;  // computed once, for the frames a horizon uses
+                             for (size_t h = 0; h < p.horizons_s.size(); ++h) {
+                               const int64_t at = static_cast<int64_t>(std::llround(p.horizons_s[h] * kGameFramesPerSecond));
+                               const int64_t span = std::min(second, at);
+                               if (frame > at || frame <= at - span) continue;
+                               if (frame_psnr < 0) frame_psnr = std::min(psnr(gen.rgb.data(), gt.rgb.data(), S, S), kPsnrCapDb);
+                               r.horizon_psnr_last_second[h] += frame_psnr / static_cast<double>(span * p.seeds);
+                               if (frame == at) {
+                                 r.horizon_psnr[h] += frame_psnr / p.seeds;
                                  r.horizon_ssim[h] += ssim(gen.rgb.data(), gt.rgb.data(), S, S) / p.seeds;
                                  r.horizon_detail[h] += detail_ratio(gen, gt) / p.seeds;
                                }
+                             }
                              if (s == 0 && std::find(p.strip_frames.begin(), p.strip_frames.end(), frame) != p.strip_frames.end()) {
                                r.strip_frames.push_back(frame);
                                r.strip_generated.push_back(gen);
@@ -483,6 +492,7 @@ std::string EvalReport::json() const {
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
                             {"recall", {{"psnr", m.recall_psnr}, {"frames", m.recall_frames}, {"nearest_left_view_psnr", m.recall_nearest_left_view_psnr}}},
                             {"rollout_psnr", m.horizon_psnr},
+                            {"rollout_psnr_last_second", m.horizon_psnr_last_second},
                             {"rollout_ssim", m.horizon_ssim},
                             {"rollout_detail_ratio", m.horizon_detail},
                             {"drift",

@@ -13,7 +13,7 @@ trap 'rm -rf "$dir"' EXIT
 out=$(python3 "$script" "$dir/ev/eval.json")
 echo "$out"
 [[ $(wc -l <<<"$out") -eq 2 ]] || { echo "FAIL: want 2 rows"; exit 1; }
-grep -q "window .* 0.1s [0-9.]* 0.2s [0-9.]* | revisit - recall -" <<<"$out" || { echo "FAIL: window row"; exit 1; }
+grep -q "window .* 0.1s [0-9.]* ([0-9.]*) 0.2s [0-9.]* ([0-9.]*) | revisit - recall -" <<<"$out" || { echo "FAIL: window row"; exit 1; }
 grep -q "window .* | drift 0.1s " <<<"$out" || { echo "FAIL: drift length not in the window row"; exit 1; }
 grep -q "sparse-forcing" <<<"$out" || { echo "FAIL: sparse-forcing row"; exit 1; }
 # The numbers are the report's: the first method's teacher-forced PSNR, as the JSON has it.

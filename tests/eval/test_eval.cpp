@@ -27,6 +27,8 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   ASSERT_EQ(j["methods"].size(), 5u);
   for (const auto& m : j["methods"]) {
     EXPECT_EQ(m["rollout_psnr"].size(), 2u);
+    ASSERT_EQ(m["rollout_psnr_last_second"].size(), 2u);
+    for (const auto& v : m["rollout_psnr_last_second"]) EXPECT_GT(v.get<double>(), 0.0);
     EXPECT_GT(m["teacher_forced"]["psnr"].get<double>(), 0.0);
     // Baselines are measured on the same frames for every method; copying the previous frame of
     // a moving agent is neither perfect nor garbage.
@@ -67,6 +69,25 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
   auto be32 = [&](int o) { return (hdr[o] << 24) | (hdr[o + 1] << 16) | (hdr[o + 2] << 8) | hdr[o + 3]; };
   EXPECT_EQ(be32(16), 4 * 32 + 3 * 2);
   EXPECT_EQ(be32(20), 6 * 32 + 5 * 2);
+  fs::remove_all(dir);
+}
+
+// The per-horizon mean over the last second: at a horizon of one frame it is that frame's PSNR
+// (the single-frame column), over two seeds; at longer horizons a mean of real frames' PSNR.
+TEST(Eval, LastSecondMeanIsTheFramesPsnr) {
+  const fs::path dir = test::fresh_dir("eval_last_second");
+  const std::string model = (dir / "tiny.safetensors").string();
+  ASSERT_EQ(run_cli("model init --config tiny --out " + model).exit_code, 0);
+  const auto r = run_cli("eval --model " + model + " --methods window --seeds 2 --horizons 0.05,0.5 --drift-seconds 0.1 --revisit-seconds 0.1 --device cpu --out " +
+                         (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(dir / "out" / "eval.json");
+  const nlohmann::json m = nlohmann::json::parse(f)["methods"][0];
+  ASSERT_EQ(m["rollout_psnr_last_second"].size(), 2u);
+  EXPECT_NEAR(m["rollout_psnr_last_second"][0].get<double>(), m["rollout_psnr"][0].get<double>(), 1e-9);
+  EXPECT_GT(m["rollout_psnr_last_second"][1].get<double>(), 5.0);
+  EXPECT_LT(m["rollout_psnr_last_second"][1].get<double>(), 60.0);
+  EXPECT_NE(r.output.find("mean of the last second"), std::string::npos) << r.output;
   fs::remove_all(dir);
 }
 

@@ -95,6 +95,10 @@ struct MethodResult {
   double drift_density = 0;                        // the same over the drift rollout (seed 0)
   std::vector<double> horizon_psnr, horizon_ssim;  // autoregressive rollout, per horizon
   std::vector<double> horizon_detail;              // generated / true detail (FrameStats) at each horizon
+  // Mean PSNR over the second of frames that ends at each horizon (all frames for a horizon under
+  // a second), over the seeds: the horizon's single frame swings by dB with what it happens to
+  // show (session 15), which a ship decision should not rest on.
+  std::vector<double> horizon_psnr_last_second;
   double drift_detail = 0;                         // generated / true mean detail over the drift run (1: as sharp)
   double drift_mean_lo = 0, drift_mean_hi = 0;     // generated luma mean range over the drift run
   double drift_std_min = 0, drift_motion_mean = 0;
