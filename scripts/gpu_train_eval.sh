@@ -6,13 +6,15 @@
 #   1. builds the core CLI (no SDL2/Vulkan/FFmpeg) unless build/gpu/sparseworld exists (warm machine);
 #   2. `train --init` the shipped model for TRAIN_SECONDS with TRAIN_ARGS (diffusion forcing;
 #      TRAIN_SECONDS=0: no training, the evals measure BASE_MODEL);
-#   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s with the 60-s revisit, its drift over
+#   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s on SEEDS seeds (3) with the 60-s
+#      revisit, the same for the shipped model (SHIPPED_MODEL), the candidate's drift over
 #      DRIFT_SECONDS (300; the check the shipped model passes),
 #      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
 #      with SF_ALT_FLAGS (e.g. "--sf-memory-distance 12") also sparse-forcing with those flags at
 #      1/5/20/60 s, the 60-s revisit and a 120-s drift (a knob tried on the same candidate);
 #      with EXTRA_EVALS ("name:eval flags;..."), those evals of the candidate too;
-#   4. prints scripts/eval_summary.py's table; OUT gets the shards (OUT/model), loss.csv, eval.tgz.
+#   4. prints scripts/eval_summary.py's table and scripts/ship_check.py's decision (candidate vs
+#      shipped); OUT gets the shards (OUT/model), loss.csv, eval.tgz.
 # Setup (here, on Debian 12): scripts/gpu_deps.sh .deps, and ignore .deps in .git/info/exclude;
 # then device `run` with carry [".deps"]: `OUT_DIR=$OUT scripts/gpu_train_eval.sh`.
 # Test: run it; every stage prints its seconds, and a stage that fails says which.
@@ -70,19 +72,32 @@ eval_seconds=$((budget - $(elapsed)))
 echo "evals: $eval_seconds s"
 ((eval_seconds > 0)) || { echo "gpu_train_eval.sh: no time left for the evals: BUDGET=$budget s is spent (raise BUDGET or lower TRAIN_SECONDS)" >&2; exit 1; }
 eval_dir=$run_dir/eval && mkdir -p "$eval_dir"
-ev() {  # name, then eval flags
-  local name=$1
-  shift
-  timeout "$eval_seconds" "$sw" eval --model "$model" --device "$device" --out "$eval_dir/$name" "$@" >"$eval_dir/$name.log" 2>&1 &
+evm() {  # model, name, then eval flags
+  local m=$1 name=$2
+  shift 2
+  timeout "$eval_seconds" "$sw" eval --model "$m" --device "$device" --out "$eval_dir/$name" "$@" >"$eval_dir/$name.log" 2>&1 &
 }
-ev sf --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.1 --revisit-seconds 60
+ev() { evm "$model" "$@"; }
+# Rollouts on SEEDS seeds (3): one frame of one seed swings by dB (session 15), and the shipped
+# model runs the same eval in this call, so the ship decision compares like with like.
+seeds=${SEEDS:-3}
+[[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "gpu_train_eval.sh: SEEDS='$seeds' is not a whole number >= 1" >&2; exit 1; }
+shipped=${SHIPPED_MODEL:-assets/model-00001-of-00002.safetensors}
+sf_flags="--seeds $seeds --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.1 --revisit-seconds 60"
+# shellcheck disable=SC2086  # the flags are a list
+ev sf $sf_flags
 ev sf_drift --seeds 1 --methods sparse-forcing --horizons 1 --drift-seconds "${DRIFT_SECONDS:-300}" --revisit-seconds 0.1
-ev window --seeds 1 --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
+ev window --seeds "$seeds" --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
 ev teacher4 --seeds 4 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
 names="sf sf_drift window teacher4"
+if [[ $(realpath "$model") != $(realpath "$shipped") ]]; then
+  # shellcheck disable=SC2086
+  evm "$shipped" shipped_sf $sf_flags
+  names+=" shipped_sf"
+fi
 # shellcheck disable=SC2086  # SF_ALT_FLAGS is a list of flags
 if [[ -n ${SF_ALT_FLAGS:-} ]]; then
-  ev sf_alt --seeds 1 --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60 $SF_ALT_FLAGS
+  ev sf_alt --seeds "$seeds" --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60 $SF_ALT_FLAGS
   names+=" sf_alt"
 fi
 # EXTRA_EVALS="name:eval flags;name:eval flags": more evals of the same model side by side (e.g.
@@ -102,4 +117,8 @@ for name in $names; do
 done
 (cd "$eval_dir" && tar czf "$out/eval.tgz" ./*.log ./*/*.json ./*/*.png 2>/dev/null)
 python3 scripts/eval_summary.py "$eval_dir"/*/eval.json
+if [[ -f $eval_dir/shipped_sf/eval.json && -f $eval_dir/sf/eval.json && -f $eval_dir/sf_drift/eval.json ]]; then
+  echo "ship decision (scripts/ship_check.py; sf_alt's flags are not play's defaults, so only sf decides):"
+  python3 scripts/ship_check.py "$eval_dir/sf/eval.json" "$eval_dir/shipped_sf/eval.json" "$eval_dir/sf_drift/eval.json"
+fi
 echo "total: $(elapsed) s"
