@@ -84,6 +84,9 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--sf-sample-steps", p->sf_sample_steps, "Self-forcing: sampler steps of those chunks")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--df-context-share", p->df_context_share, "Diffusion forcing: share of chunks at the context noise level")
       ->capture_default_str()->check(CLI::Range(0.0, 0.95));
+  cmd->add_option("--df-clean-prefix", p->df_clean_prefix,
+                  "Diffusion forcing: share of clips whose chunks before a random split are all clean context (as old frames are at inference)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--df-self-context", p->df_self_context,
                   "Diffusion forcing: share of steps whose context chunks the model remakes itself from the noised truth (0: off)")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));

@@ -19,6 +19,7 @@
 #include "../model/safetensors.h"
 #include "sparseworld/sim/eval.h"
 #include "adamw.h"
+#include "noise_levels.h"
 #include "train_attention.h"
 #include "clip_source.h"
 #include "torch_compat.h"
@@ -73,6 +74,7 @@ void TrainParams::validate() const {
   if (train_memory_blocks < 0) bad("train_memory_blocks", "must be >= 0");
   if (sf_context_chunks < 1 || sf_rollout_chunks < 0 || sf_sample_steps < 1) bad("sf_*", "need context >= 1, rollout >= 0, steps >= 1");
   if (!(df_context_share >= 0 && df_context_share < 1)) bad("df_context_share", "must be in [0, 1), got " + std::to_string(df_context_share));
+  if (!(df_clean_prefix >= 0 && df_clean_prefix <= 1)) bad("df_clean_prefix", "must be in [0, 1], got " + std::to_string(df_clean_prefix));
   if (!(df_self_context >= 0 && df_self_context <= 1)) bad("df_self_context", "must be in [0, 1], got " + std::to_string(df_self_context));
   if (!(df_self_min_level > 0 && df_self_min_level <= df_self_max_level && df_self_max_level <= 1))
     bad("df_self_min_level/df_self_max_level", "need 0 < min <= max <= 1, got " + std::to_string(df_self_min_level) + " and " + std::to_string(df_self_max_level));
@@ -486,9 +488,12 @@ class Trainer {
   // unpredictable and only pulls capacity away from prediction (with context_noise > 0 it was
   // counted until 2026-11-23).
   std::pair<at::Tensor, at::Tensor> chunk_levels(int64_t sequences, int64_t chunks) {
-    at::Tensor t = at::sigmoid(at::randn({sequences, chunks}, at::TensorOptions().device(dev_)));
-    const at::Tensor context = at::rand({sequences, chunks}, at::TensorOptions().device(dev_)) < p_.df_context_share;
-    return {t.masked_fill(context, p_.context_noise), context};
+    ChunkLevelParams lp;
+    lp.context_share = p_.df_context_share;
+    lp.context_noise = p_.context_noise;
+    lp.clean_prefix = p_.df_clean_prefix;
+    ChunkLevels l = sample_chunk_levels(sequences, chunks, lp, at::TensorOptions().device(dev_));
+    return {l.levels, l.context};
   }
 
   // The flow-matching loss of the frames weighted by `weight`; frames at noise level t_frame, with

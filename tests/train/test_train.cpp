@@ -178,13 +178,13 @@ TEST(Train, InitPartialCopiesMatchingTensorsAndKeepsTheRestFresh) {
 }
 
 // Diffusion forcing with self-made context (--df-self-context 1: every step remakes its context
-// chunks with the model, no gradient): the phase runs on every step (the profile times it), the
-// loss stays finite, and the model comes out loadable.
+// chunks with the model, no gradient; with clean prefixes on half the clips): the phase runs on
+// every step (the profile times it), the loss stays finite, and the model comes out loadable.
 TEST(Train, SelfMadeContextRunsEveryStepAndTrains) {
   const fs::path out = fs::temp_directory_path() / ("sw_train_self_" + std::to_string(::getpid()));
   fs::remove_all(out);
   auto r = run_cli("train --config tiny --device cpu --stages df --df-steps 6 --batch 2 --clip-frames 8 --log-every 3 --data-threads 1 --profile"
-                   " --df-self-context 1 --df-self-min-level 0.2 --df-self-max-level 0.6 --df-self-steps 2 --out " + out.string());
+                   " --df-self-context 1 --df-self-min-level 0.2 --df-self-max-level 0.6 --df-self-steps 2 --df-clean-prefix 0.5 --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("self-context"), std::string::npos) << "the profile names the self-made context's phase:\n" << r.output;
   const auto lines = csv_lines(out / "loss.csv");
@@ -226,7 +226,7 @@ TEST(Train, BadValuesRejected) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("df_self_min_level/df_self_max_level"), std::string::npos) << r.output;
   for (const char* flag : {"--context-noise 0.9", "--df-context-share 1.5", "--sf-rollout-chunks -1", "--sf-sample-steps 0", "--anchor-frame 2",
-                           "--df-self-context 1.5", "--df-self-steps 0", "--df-self-max-level 2"}) {
+                           "--df-self-context 1.5", "--df-self-steps 0", "--df-self-max-level 2", "--df-clean-prefix -0.1"}) {
     r = run_cli(std::string("train ") + flag + " --out /tmp/sw_train_bad");
     EXPECT_NE(r.exit_code, 0) << flag;
     EXPECT_NE(r.output.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << r.output;

@@ -54,6 +54,9 @@ struct TrainParams {
                                        // rest at random levels. Rollouts predict from (nearly) clean
                                        // context, which 15% taught poorly (teacher-forced PSNR below
                                        // copying the previous frame, 2026-11-23)
+  // Diffusion forcing: share of clips whose chunks before a random split are all context (clean,
+  // as every frame that left the window is at inference), so memory learns to read clean frames.
+  double df_clean_prefix = 0;
   // Diffusion forcing on self-made context: on this share of steps the context chunks are the
   // clip noised to a level in [df_self_min_level, df_self_max_level] and denoised back by the model
   // itself in df_self_steps sampler steps (no gradient): the truth's layout with the model's own
