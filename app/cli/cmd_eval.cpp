@@ -165,6 +165,15 @@ Runner add_eval_command(CLI::App& app) {
       for (size_t h = 0; h < r.horizons_s.size(); ++h) line += fmt::format(" {}s {:.2f}", r.horizons_s[h], m.horizon_psnr_last_second[h]);
       fmt::print("{}\n", line);
     }
+    for (const auto& m : r.methods) {  // which actions fail (recovered / scored per taken class)
+      std::string line = fmt::format("{:<15} action fidelity by class:", m.method);
+      for (size_t c = 0; c < m.action_confusion.size(); ++c) {
+        int64_t total = 0;
+        for (int64_t v : m.action_confusion[c]) total += v;
+        line += fmt::format(" {} {}/{}", eval::action_class_names()[c], m.action_confusion[c][c], total);
+      }
+      fmt::print("{}\n", line);
+    }
     if (!r.methods.empty())  // the same frames for every method
       fmt::print("teacher-forced baselines: copy the previous frame {:.2f} dB, tokenizer reconstruction {:.2f} dB (ceiling), "
                  "which keeps {:.2f} of the truth's detail\n",

@@ -92,6 +92,7 @@ struct TeacherResult {
   double psnr = 0, ssim = 0, action_accuracy = 0;
   double copy_psnr = 0, tokenizer_psnr = 0;  // baselines on the same frames (see MethodResult)
   double detail = 0, tokenizer_detail = 0;   // generated (reconstructed) / true detail
+  std::vector<std::vector<int64_t>> confusion;  // [taken][recovered]
 };
 
 // Detail (FrameStats) of an RGB8 frame.
@@ -107,6 +108,7 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
   wp.width = wp.height = S;
   double psum = 0, ssum = 0, copy_sum = 0, ae_sum = 0, gen_detail = 0, ae_detail = 0, true_detail = 0;
   int n = 0, recovered = 0, scored = 0;
+  std::vector<std::vector<int64_t>> confusion(kActionCandidates, std::vector<int64_t>(kActionCandidates, 0));
   torch::NoGradGuard ng;
   for (int s = 0; s < p.seeds; ++s) {
     const uint64_t seed = kHeldOutSeedBase + static_cast<uint64_t>(s);
@@ -171,7 +173,9 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
           ae_detail += frame_detail(reconstructed.data() + t * fb, S);
           true_detail += frame_detail(frames.data() + t * fb, S);
           if (visible[t]) {
-            recovered += recover_action_class(world, before[t], actions[t].use, g) == action_class(actions[t]);
+            const int taken = action_class(actions[t]), got = recover_action_class(world, before[t], actions[t].use, g);
+            recovered += got == taken;
+            ++confusion[static_cast<size_t>(taken)][static_cast<size_t>(got)];
             ++scored;
           }
           ++n;
@@ -181,7 +185,8 @@ TeacherResult teacher_forced(const EvalParams& p, const std::string& method, at:
     }
   }
   auto ratio = [&](double d) { return true_detail > 0 ? d / true_detail : 0.0; };  // 0 when the truth is flat, as detail_ratio
-  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n, ratio(gen_detail), ratio(ae_detail)};
+  return {psum / n, ssum / n, scored ? static_cast<double>(recovered) / scored : 0.0, copy_sum / n, ae_sum / n, ratio(gen_detail), ratio(ae_detail),
+          confusion};
 }
 
 // Runs the neural world and the reference world side by side under an agent's actions for
@@ -379,6 +384,7 @@ EvalReport run_eval(const EvalParams& p, const std::function<void(const std::str
     r.teacher_psnr = tf.psnr;
     r.teacher_ssim = tf.ssim;
     r.action_accuracy = tf.action_accuracy;
+    r.action_confusion = tf.confusion;
     r.teacher_copy_psnr = tf.copy_psnr;
     r.tokenizer_psnr = tf.tokenizer_psnr;
     r.teacher_detail = tf.detail;
@@ -489,6 +495,7 @@ std::string EvalReport::json() const {
                                                 {"tokenizer_psnr", m.tokenizer_psnr}, {"detail_ratio", m.teacher_detail},
                                                 {"tokenizer_detail_ratio", m.tokenizer_detail}}},
                             {"action_accuracy", m.action_accuracy},
+                            {"action_confusion", {{"classes", action_class_names()}, {"taken_by_recovered", m.action_confusion}}},
                             {"revisit", {{"psnr", m.revisit_psnr}, {"frames", m.revisit_frames}}},
                             {"recall", {{"psnr", m.recall_psnr}, {"frames", m.recall_frames}, {"nearest_left_view_psnr", m.recall_nearest_left_view_psnr}}},
                             {"rollout_psnr", m.horizon_psnr},

@@ -99,6 +99,11 @@ namespace {
 constexpr float kCandidates[kActionCandidates][3] = {{0, 0, 0}, {1, 0, 0}, {-1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
 }  // namespace
 
+const std::vector<std::string>& action_class_names() {
+  static const std::vector<std::string> names = {"none", "forward", "backward", "strafe-", "strafe+", "turn-", "turn+"};
+  return names;
+}
+
 int action_class(const Action& a) {
   int best = 0;
   float best_d = 1e30f;

@@ -41,6 +41,18 @@ TEST(Eval, EveryMethodJsonPlotAndDriftVerdict) {
     const double acc = m["action_accuracy"].get<double>();
     EXPECT_GE(acc, 0.0);
     EXPECT_LE(acc, 1.0);
+    // The confusion matrix holds the same scored frames: its trace over its sum is the accuracy.
+    const auto& conf = m["action_confusion"]["taken_by_recovered"];
+    ASSERT_EQ(conf.size(), 7u);
+    ASSERT_EQ(m["action_confusion"]["classes"].size(), 7u);
+    int64_t trace = 0, total = 0;
+    for (size_t a = 0; a < conf.size(); ++a) {
+      ASSERT_EQ(conf[a].size(), 7u);
+      for (size_t b = 0; b < conf[a].size(); ++b) total += conf[a][b].get<int64_t>();
+      trace += conf[a][a].get<int64_t>();
+    }
+    EXPECT_GT(total, 0);
+    EXPECT_NEAR(static_cast<double>(trace) / static_cast<double>(total), acc, 1e-12);
     EXPECT_GT(m["revisit"]["frames"].get<int64_t>(), 0) << "the out-and-back agent returns within 12 s";
     // Recall: the same run with the way out teacher-forced; only return frames (a part of the
     // 12 s = 240 frames) are generated and scored.
@@ -88,6 +100,7 @@ TEST(Eval, LastSecondMeanIsTheFramesPsnr) {
   EXPECT_GT(m["rollout_psnr_last_second"][1].get<double>(), 5.0);
   EXPECT_LT(m["rollout_psnr_last_second"][1].get<double>(), 60.0);
   EXPECT_NE(r.output.find("mean of the last second"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("action fidelity by class: none "), std::string::npos) << r.output;
   fs::remove_all(dir);
 }
 

@@ -40,6 +40,8 @@ Action candidate_action(int cls);  // the candidate itself (no sprint, no use)
 bool action_visible(const PlayerState& before, const PlayerState& after, int cls);
 int recover_action_class(ReferenceWorld& world, const PlayerState& before, float use, const uint8_t* frame);
 inline constexpr int kActionCandidates = 7;
+// Names of the candidate classes, in class order (for reports).
+const std::vector<std::string>& action_class_names();
 
 // The agents whose Agent::revisiting() marks frames, so they can walk the revisit and recall runs.
 const std::vector<std::string>& revisit_agent_names();
@@ -82,6 +84,9 @@ struct MethodResult {
   // over the truth's on the same frames (1: as sharp as the truth).
   double teacher_detail = 0, tokenizer_detail = 0;
   double action_accuracy = 0;                      // teacher-forced frames whose action is recovered
+  // [taken][recovered] counts of the scored frames (kActionCandidates classes, action_class_names):
+  // which actions the model renders alike; the accuracy above is its trace over its sum.
+  std::vector<std::vector<int64_t>> action_confusion;
   double revisit_psnr = 0;                         // frames of out-and-back returns (-1: none reached)
   int64_t revisit_frames = 0;
   // The same out-and-back run with the way out teacher-forced (true frames committed) and only
