@@ -9,7 +9,7 @@
 #   3. in parallel on the GPU: sparse-forcing at 1/5/20/60 s on SEEDS seeds (3) with the 60-s
 #      revisit, the same for the shipped model (SHIPPED_MODEL), the candidate's drift over
 #      DRIFT_SECONDS (300; the check the shipped model passes),
-#      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 4 seeds;
+#      window at 1/5/20/60 s with the 120-s drift, and teacher-forced + action fidelity on 16 seeds;
 #      with SF_ALT_FLAGS (e.g. "--sf-memory-distance 12") also sparse-forcing with those flags at
 #      1/5/20/60 s, the 60-s revisit and a 120-s drift (a knob tried on the same candidate);
 #      with EXTRA_EVALS ("name:eval flags;..."), those evals of the candidate too;
@@ -88,8 +88,9 @@ sf_flags="--seeds $seeds --methods sparse-forcing --horizons 1,5,20,60 --drift-s
 ev sf $sf_flags
 ev sf_drift --seeds 1 --methods sparse-forcing --horizons 1 --drift-seconds "${DRIFT_SECONDS:-300}" --revisit-seconds 0.1
 ev window --seeds "$seeds" --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
-ev teacher4 --seeds 4 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
-names="sf sf_drift window teacher4"
+# Action fidelity scores 14 frames per seed: 16 seeds (224 frames) for a standard error ~2 points.
+ev teacher16 --seeds 16 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
+names="sf sf_drift window teacher16"
 if [[ $(realpath "$model") != $(realpath "$shipped") ]]; then
   # shellcheck disable=SC2086
   evm "$shipped" shipped_sf $sf_flags
