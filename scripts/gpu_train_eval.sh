@@ -91,7 +91,7 @@ ev window --seeds "$seeds" --methods window --horizons 1,5,20,60 --drift-seconds
 # Action fidelity scores 14 frames per seed: 16 seeds (224 frames) for a standard error ~2 points.
 ev teacher16 --seeds 16 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
 names="sf sf_drift window teacher16"
-if [[ $(realpath "$model") != $(realpath "$shipped") ]]; then
+if [[ "$(realpath -m "$model")" != "$(realpath -m "$shipped")" ]]; then
   # shellcheck disable=SC2086
   evm "$shipped" shipped_sf $sf_flags
   names+=" shipped_sf"
@@ -107,7 +107,8 @@ IFS=';' read -ra extra <<<"${EXTRA_EVALS:-}"
 for spec in "${extra[@]}"; do
   [[ -z ${spec// /} ]] && continue
   name=${spec%%:*}
-  [[ $spec == *:* && $name =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "gpu_train_eval.sh: EXTRA_EVALS entry '$spec' is not 'name:flags' (name of letters, digits, _ . -)" >&2; continue; }
+  [[ $spec == *:* && $name =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] || { echo "gpu_train_eval.sh: EXTRA_EVALS entry '$spec' is not 'name:flags' (name of letters, digits, _ . -, not starting with .)" >&2; continue; }
+  [[ " $names " != *" $name "* ]] || { echo "gpu_train_eval.sh: EXTRA_EVALS name '$name' is taken (by: $names): skipped" >&2; continue; }
   # shellcheck disable=SC2086  # the flags are a list
   ev "$name" ${spec#*:}
   names+=" $name"
@@ -121,5 +122,7 @@ python3 scripts/eval_summary.py "$eval_dir"/*/eval.json
 if [[ -f $eval_dir/shipped_sf/eval.json && -f $eval_dir/sf/eval.json && -f $eval_dir/sf_drift/eval.json ]]; then
   echo "ship decision (scripts/ship_check.py; sf_alt's flags are not play's defaults, so only sf decides):"
   python3 scripts/ship_check.py "$eval_dir/sf/eval.json" "$eval_dir/shipped_sf/eval.json" "$eval_dir/sf_drift/eval.json"
+elif [[ " $names " == *" shipped_sf "* ]]; then
+  echo "ship decision: none (sf, shipped_sf or sf_drift has no eval.json: see above)"
 fi
 echo "total: $(elapsed) s"

@@ -43,6 +43,11 @@ def sparse_forcing(path):
     horizons = report.get("horizons_s")
     if not isinstance(last, list) or not isinstance(horizons, list) or len(last) != len(horizons):
         fail(f"'{path}': no rollout_psnr_last_second per horizon (an eval.json older than session 15?)")
+    if not all(isinstance(x, (int, float)) for x in last):
+        fail(f"'{path}': rollout_psnr_last_second holds a non-number: {last}")
+    rev = m.get("revisit")
+    if not isinstance(rev, dict) or not isinstance(rev.get("psnr"), (int, float)) or not isinstance(rev.get("frames"), int):
+        fail(f"'{path}': no revisit psnr/frames numbers")
     return report, m
 
 
@@ -70,7 +75,7 @@ def main(argv):
         drift_ok = bool(drift["ok"])
     except (OSError, json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as e:
         fail(f"'{drift_path}': no sparse-forcing drift verdict: {e!r}")
-    for key in ("horizons_s", "seeds"):
+    for key in ("horizons_s", "seeds", "revisit_seconds", "revisit_agent", "sampler"):
         if cand_report.get(key) != ship_report.get(key):
             fail(f"'{cand_path}' and '{ship_path}' differ in {key} ({cand_report.get(key)} vs {ship_report.get(key)}): not the same runs")
 
