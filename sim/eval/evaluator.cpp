@@ -42,8 +42,12 @@ void EvalParams::validate() const {
   for (const auto& m : methods) attn::method_from_name(m);  // throws naming the bad one
   if (seeds < 1) throw std::invalid_argument("eval: seeds must be >= 1");
   if (horizons_s.empty()) throw std::invalid_argument("eval: no horizons");
-  for (double h : horizons_s)
+  for (double h : horizons_s) {
     if (!(h > 0)) throw std::invalid_argument("eval: horizons must be > 0 seconds");
+    // A horizon is a frame: one that rounds to frame 0 would score nothing and report 0 dB.
+    if (std::llround(h * kGameFramesPerSecond) < 1)
+      throw std::invalid_argument("eval: horizon " + std::to_string(h) + " s is under one frame (" + std::to_string(1.0 / kGameFramesPerSecond) + " s)");
+  }
   if (!(drift_seconds > 0)) throw std::invalid_argument("eval: drift_seconds must be > 0");
   if (!(revisit_seconds > 0)) throw std::invalid_argument("eval: revisit_seconds must be > 0");
   if (!(recall_seconds >= 0)) throw std::invalid_argument("eval: recall_seconds must be >= 0");
