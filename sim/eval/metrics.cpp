@@ -96,11 +96,13 @@ FrameStats frame_stats(const uint8_t* rgb, const uint8_t* prev, int width, int h
 }
 
 namespace {
+// forward, strafe, turn of each class; its name in action_class_names() (same order).
 constexpr float kCandidates[kActionCandidates][3] = {{0, 0, 0}, {1, 0, 0}, {-1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
 }  // namespace
 
 const std::vector<std::string>& action_class_names() {
   static const std::vector<std::string> names = {"none", "forward", "backward", "strafe-", "strafe+", "turn-", "turn+"};
+  static_assert(kActionCandidates == 7, "a name per candidate class");
   return names;
 }
 

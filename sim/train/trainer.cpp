@@ -79,6 +79,9 @@ void TrainParams::validate() const {
   if (!(df_self_min_level > 0 && df_self_min_level <= df_self_max_level && df_self_max_level <= 1))
     bad("df_self_min_level/df_self_max_level", "need 0 < min <= max <= 1, got " + std::to_string(df_self_min_level) + " and " + std::to_string(df_self_max_level));
   if (df_self_steps < 1) bad("df_self_steps", "must be >= 1, got " + std::to_string(df_self_steps));
+  // Self-made context replaces context chunks: with none, it would cost forward passes for nothing.
+  if (df_self_context > 0 && df_context_share == 0 && df_clean_prefix == 0)
+    bad("df_self_context", "needs context chunks to remake (df_context_share > 0 or df_clean_prefix > 0)");
   if (!(context_noise >= 0 && context_noise <= 0.5)) bad("context_noise", "must be in [0, 0.5], got " + std::to_string(context_noise));
   if (anchor_frame < -1 || anchor_frame > 1) bad("anchor_frame", "must be -1, 0 or 1, got " + std::to_string(anchor_frame));
   if (device != "auto" && device != "cpu" && device != "cuda") bad("device", "'" + device + "' is not one of auto, cpu, cuda");
@@ -496,6 +499,16 @@ class Trainer {
     return {l.levels, l.context};
   }
 
+  // The DiT's velocity for B stacked sequences of seq_frames frames under the training mask (attn
+  // set up for that shape), in fp32.
+  at::Tensor velocity(const at::Tensor& x, const at::Tensor& t_frame, const at::Tensor& actions, TrainAttention& attn, int64_t seq_frames,
+                      const at::Tensor& anchor) {
+    return model_->dit
+        ->forward(x, t_frame, actions, 0, [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
+                  seq_frames, anchor)
+        .to(at::kFloat);
+  }
+
   // The flow-matching loss of the frames weighted by `weight`; frames at noise level t_frame, with
   // anchors (config.anchor_frame) from the frames as the rollout would commit them: at the
   // context level, with the same noise (so context frames and their anchors agree as they do at
@@ -510,10 +523,7 @@ class Trainer {
     const at::Tensor anchor = c.anchor_frame ? model::chunk_anchors((1 - sigma) * z + sigma * noise, c.chunk_frames, seq_frames) : at::Tensor();
     attn.setup(z.size(0) / seq_frames, seq_frames, dev_);
     compat::AutocastGuard ac(dev_.is_cuda());
-    const at::Tensor v = model_->dit->forward(xt, t_frame, actions, 0,
-                                              [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
-                                              seq_frames, anchor)
-                             .to(at::kFloat);
+    const at::Tensor v = velocity(xt, t_frame, actions, attn, seq_frames, anchor);
     const at::Tensor per_frame = (v - (noise - z)).pow(2).mean({1, 2, 3});
     return (per_frame * weight).sum() / weight.sum().clamp_min(1.0);
   }
@@ -541,11 +551,7 @@ class Trainer {
     for (int s = 0; s < p_.df_self_steps; ++s) {
       const at::Tensor t0 = level * (1.0 - static_cast<double>(s) / p_.df_self_steps);
       const at::Tensor t1 = level * (1.0 - static_cast<double>(s + 1) / p_.df_self_steps);
-      const at::Tensor v = model_->dit->forward(x, t0, actions, 0,
-                                                [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
-                                                seq_frames, anchor)
-                               .to(at::kFloat);
-      x = x + (t1 - t0).view({-1, 1, 1, 1}) * v;
+      x = x + (t1 - t0).view({-1, 1, 1, 1}) * velocity(x, t0, actions, attn, seq_frames, anchor);
     }
     return x;
   }
@@ -604,10 +610,7 @@ class Trainer {
         for (int s = 0; s < p_.sf_sample_steps; ++s) {
           const double t0 = 1.0 - static_cast<double>(s) / p_.sf_sample_steps, t1 = 1.0 - static_cast<double>(s + 1) / p_.sf_sample_steps;
           const at::Tensor tt = at::cat({at::full({Bn, hist.size(1)}, sigma, z.options()), at::full({Bn, F}, t0, z.options())}, 1).reshape({-1});
-          const at::Tensor v = model_->dit->forward(at::cat({hist_in, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, 0,
-                                                    [&](int, const at::Tensor& q, const at::Tensor& k, const at::Tensor& vv) { return attn(q, k, vv); },
-                                                    frames, anchor)
-                                   .to(at::kFloat)
+          const at::Tensor v = velocity(at::cat({hist_in, x}, 1).reshape({-1, c.latent_channels, c.latent_grid(), c.latent_grid()}), tt, acts, attn, frames, anchor)
                                    .view({Bn, frames, c.latent_channels, c.latent_grid(), c.latent_grid()});
           x = x + (t1 - t0) * v.narrow(1, hist.size(1), F);
         }

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 namespace sw::test {
 
 struct CliResult {
@@ -27,6 +29,16 @@ inline CliResult run_cli(const std::string& args) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// `args` fails as a usage error does (exit 1) with `message` in its output:
+// EXPECT_TRUE(rejected_with("train --batch 0", "--batch")).
+inline ::testing::AssertionResult rejected_with(const std::string& args, const std::string& message) {
+  const CliResult r = run_cli(args);
+  if (r.exit_code != 1) return ::testing::AssertionFailure() << "'" << args << "' exited " << r.exit_code << ", not 1:\n" << r.output;
+  if (r.output.find(message) == std::string::npos)
+    return ::testing::AssertionFailure() << "'" << args << "' does not say '" << message << "':\n" << r.output;
+  return ::testing::AssertionSuccess();
 }
 
 // An empty folder of this test process under the system temp dir (removed first if a previous
