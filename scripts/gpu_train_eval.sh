@@ -13,6 +13,9 @@
 #      with SF_ALT_FLAGS (e.g. "--sf-memory-distance 12") also sparse-forcing with those flags at
 #      1/5/20/60 s, the 60-s revisit and a 120-s drift (a knob tried on the same candidate);
 #      with EXTRA_EVALS ("name:eval flags;..."), those evals of the candidate too;
+#      EVALS=0: no evals (a long training call; evaluate in the next call on the warm machine with
+#      TRAIN_SECONDS=0 BASE_MODEL=<this RUN_DIR>/model-00001-of-00002.safetensors, whose evals then
+#      get the whole 10 minutes); WINDOW_SEEDS (SEEDS): seeds of the window eval;
 #   4. prints scripts/eval_summary.py's table and scripts/ship_check.py's decision (candidate vs
 #      shipped); OUT gets the shards (OUT/model), loss.csv, eval.tgz.
 # Setup (here, on Debian 12): scripts/gpu_deps.sh .deps, and ignore .deps in .git/info/exclude;
@@ -68,6 +71,10 @@ else
   [[ -f $model ]] || model=$run_dir/model.safetensors
 fi
 
+if [[ ${EVALS:-1} == 0 ]]; then
+  echo "evals: none (EVALS=0); total: $(elapsed) s"
+  exit 0
+fi
 eval_seconds=$((budget - $(elapsed)))
 echo "evals: $eval_seconds s"
 ((eval_seconds > 0)) || { echo "gpu_train_eval.sh: no time left for the evals: BUDGET=$budget s is spent (raise BUDGET or lower TRAIN_SECONDS)" >&2; exit 1; }
@@ -82,12 +89,14 @@ ev() { evm "$model" "$@"; }
 # model runs the same eval in this call, so the ship decision compares like with like.
 seeds=${SEEDS:-3}
 [[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "gpu_train_eval.sh: SEEDS='$seeds' is not a whole number >= 1" >&2; exit 1; }
+window_seeds=${WINDOW_SEEDS:-$seeds}
+[[ $window_seeds =~ ^[1-9][0-9]*$ ]] || { echo "gpu_train_eval.sh: WINDOW_SEEDS='$window_seeds' is not a whole number >= 1" >&2; exit 1; }
 shipped=${SHIPPED_MODEL:-assets/model-00001-of-00002.safetensors}
 sf_flags="--seeds $seeds --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.1 --revisit-seconds 60"
 # shellcheck disable=SC2086  # the flags are a list
 ev sf $sf_flags
 ev sf_drift --seeds 1 --methods sparse-forcing --horizons 1 --drift-seconds "${DRIFT_SECONDS:-300}" --revisit-seconds 0.1
-ev window --seeds "$seeds" --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
+ev window --seeds "$window_seeds" --methods window --horizons 1,5,20,60 --drift-seconds 120 --revisit-seconds 60
 # Action fidelity scores 14 frames per seed: 16 seeds (224 frames) for a standard error ~2 points.
 ev teacher16 --seeds 16 --methods window --horizons 0.1 --drift-seconds 0.1 --revisit-seconds 0.1
 names="sf sf_drift window teacher16"
