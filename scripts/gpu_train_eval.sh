@@ -39,6 +39,14 @@ for var in BUDGET DRIFT_SECONDS; do
   [[ $val =~ ^[0-9]+$ && $val -gt 0 ]] || { echo "gpu_train_eval.sh: $var='$val' is not a whole number of seconds > 0" >&2; exit 1; }
 done
 [[ $train_seconds =~ ^[0-9]+$ ]] || { echo "gpu_train_eval.sh: TRAIN_SECONDS='$train_seconds' is not a whole number of seconds (0: evaluate BASE_MODEL)" >&2; exit 1; }
+# Checked before training: a typo here must not cost a training run.
+seeds=${SEEDS:-3}
+[[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "gpu_train_eval.sh: SEEDS='$seeds' is not a whole number >= 1" >&2; exit 1; }
+window_seeds=${WINDOW_SEEDS:-$seeds}
+[[ $window_seeds =~ ^[0-9]+$ ]] || { echo "gpu_train_eval.sh: WINDOW_SEEDS='$window_seeds' is not a whole number (0: no window eval)" >&2; exit 1; }
+evals=${EVALS:-1}
+[[ $evals == 0 || $evals == 1 ]] || { echo "gpu_train_eval.sh: EVALS='$evals' is not 0 (train only) or 1" >&2; exit 1; }
+((evals == 1 || train_seconds > 0)) || { echo "gpu_train_eval.sh: EVALS=0 with TRAIN_SECONDS=0 does nothing" >&2; exit 1; }
 # train resumes a checkpoint in its --out: a finished run there would "train" for 0 steps.
 if [[ -e $run_dir && -z ${RESUME:-} ]]; then
   echo "gpu_train_eval.sh: RUN_DIR '$run_dir' exists (a warm machine's earlier run): set RUN_DIR to a new folder, or RESUME=1 to resume it" >&2
@@ -71,7 +79,7 @@ else
   [[ -f $model ]] || model=$run_dir/model.safetensors
 fi
 
-if [[ ${EVALS:-1} == 0 ]]; then
+if ((evals == 0)); then
   echo "evals: none (EVALS=0); total: $(elapsed) s"
   exit 0
 fi
@@ -87,10 +95,6 @@ evm() {  # model, name, then eval flags
 ev() { evm "$model" "$@"; }
 # Rollouts on SEEDS seeds (3): one frame of one seed swings by dB (session 15), and the shipped
 # model runs the same eval in this call, so the ship decision compares like with like.
-seeds=${SEEDS:-3}
-[[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "gpu_train_eval.sh: SEEDS='$seeds' is not a whole number >= 1" >&2; exit 1; }
-window_seeds=${WINDOW_SEEDS:-$seeds}
-[[ $window_seeds =~ ^[0-9]+$ ]] || { echo "gpu_train_eval.sh: WINDOW_SEEDS='$window_seeds' is not a whole number (0: no window eval)" >&2; exit 1; }
 shipped=${SHIPPED_MODEL:-assets/model-00001-of-00002.safetensors}
 sf_flags="--seeds $seeds --methods sparse-forcing --horizons 1,5,20,60 --drift-seconds 0.1 --revisit-seconds 60"
 # shellcheck disable=SC2086  # the flags are a list
